@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: typecheck, lint, unit, conformance and integration tests on a real
+# Temporal dev server and real sshd instances. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "export $(bash scripts/ensure-deps.sh | tail -n 1)"
+shopt -s globstar nullglob
+
+npx tsc -p tsconfig.json --noEmit
+npx eslint src test bench
+
+files=(test/unit/**/*.test.ts test/conformance/**/*.test.ts test/integration/**/*.test.ts)
+# One file at a time: integration files each run their own Temporal server and sshd fleet on 2 cores.
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

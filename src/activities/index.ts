@@ -1,0 +1,20 @@
+/** All activities a gpuflow worker registers, built from its dependencies. */
+import type { ProviderRegistry } from '../providers/registry.js';
+import { planCandidatesActivity } from './catalog.js';
+import { instanceActivities } from './instances.js';
+import { sshActivities } from './ssh.js';
+
+export interface ActivityDeps {
+  registry: ProviderRegistry;
+  sshKey: { privateKey: string; publicKey: string };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    planCandidates: planCandidatesActivity(deps.registry),
+    ...instanceActivities({ registry: deps.registry, sshPublicKey: deps.sshKey.publicKey }),
+    ...sshActivities({ registry: deps.registry, sshPrivateKey: deps.sshKey.privateKey }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,75 @@
+/** Create, read and terminate instances through the registry: thin, idempotent, typed failures. */
+import { Context } from '@temporalio/activity';
+import { InstanceNotFoundError } from '../providers/sdk/errors.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Instance } from '../providers/sdk/types.js';
+import { asActivityFailure } from './failures.js';
+import type { CreateInstanceInput, InstanceRef, InstanceView } from './types.js';
+
+export const REF_ID_TAG = 'gpuflow-ref-id';
+
+export interface InstanceActivityDeps {
+  registry: ProviderRegistry;
+  /** The worker's SSH public key, injected into every instance. */
+  sshPublicKey: string;
+}
+
+export function instanceActivities({ registry, sshPublicKey }: InstanceActivityDeps) {
+  async function view(connection: string, instance: Instance): Promise<InstanceView> {
+    const client = await registry.client(connection, instance.location);
+    return { instance, pollMs: client.getInstancePollTimeMs(), provisioningTimeoutMs: registry.get(connection).provisioningTimeoutMs };
+  }
+
+  return {
+    /**
+     * Idempotent by refId: a retry after a lost response finds the instance the first try made
+     * instead of making a second one, whether or not the provider dedupes creates itself.
+     */
+    async createInstance(input: CreateInstanceInput): Promise<InstanceView> {
+      return asActivityFailure(async () => {
+        const { offer } = input;
+        const client = await registry.client(offer.connection, offer.location);
+        const caps = await client.getCapabilities();
+        if (!caps.includes('create-instance-idempotent')) {
+          const existing = (await client.listInstances({ locations: [offer.location] })).find(
+            (i) => i.refId === input.refId && i.status.lifecycleStatus !== 'terminated',
+          );
+          if (existing) return view(offer.connection, existing);
+        }
+        Context.current().log.info('creating instance', { connection: offer.connection, type: offer.type, location: offer.location, spot: offer.spot, refId: input.refId });
+        const instance = await client.createInstance({
+          refId: input.refId,
+          name: input.name,
+          location: offer.location,
+          subLocation: offer.subLocation,
+          instanceType: offer.type,
+          publicKey: sshPublicKey,
+          useSpot: offer.spot,
+          tags: { ...input.tags, [REF_ID_TAG]: input.refId },
+        });
+        return view(offer.connection, instance);
+      });
+    },
+
+    async getInstance(ref: InstanceRef): Promise<InstanceView> {
+      return asActivityFailure(async () => {
+        const client = await registry.client(ref.connection, ref.location);
+        return view(ref.connection, await client.getInstance(ref.cloudId));
+      });
+    },
+
+    /** Idempotent: an instance already gone counts as terminated. Returns the final view if readable. */
+    async terminateInstance(ref: InstanceRef): Promise<Instance | null> {
+      return asActivityFailure(async () => {
+        const client = await registry.client(ref.connection, ref.location);
+        await client.terminateInstance(ref.cloudId);
+        try {
+          return await client.getInstance(ref.cloudId);
+        } catch (e) {
+          if (e instanceof InstanceNotFoundError) return null;
+          throw e;
+        }
+      });
+    },
+  };
+}

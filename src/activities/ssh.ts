@@ -1,0 +1,150 @@
+/** Bootstrap, job control and GPU sampling over SSH. */
+import { readFileSync } from 'node:fs';
+import { Context, CancelledFailure } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { generateFirewallScript } from '../providers/sdk/firewall.js';
+import type { FirewallRules } from '../providers/sdk/types.js';
+import { sshExec, waitForSsh, type SshTarget } from '../ssh/sshClient.js';
+import { asActivityFailure } from './failures.js';
+import {
+  envFileContent,
+  GPU_QUERY,
+  jobDir,
+  launchCommand,
+  parseGpuUtilization,
+  pollCommand,
+  standardJobEnv,
+  stopCommand,
+  tailLogCommand,
+} from './node.js';
+import type { BootstrapInput, BootstrapResult, InstanceRef, RunJobInput, RunJobResult } from './types.js';
+
+export interface SshActivityDeps {
+  registry: ProviderRegistry;
+  sshPrivateKey: string;
+}
+
+/** Secret references resolve here, on the worker, so their values never enter workflow history. */
+export function resolveSecretEnv(refs: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(refs)) {
+    const [kind, ...rest] = ref.split(':');
+    const where = rest.join(':');
+    if (kind === 'env') {
+      const v = process.env[where];
+      if (v === undefined) throw ApplicationFailure.nonRetryable(`secretEnv.${name}: worker environment has no ${where}`, 'SecretNotFound');
+      out[name] = v;
+    } else if (kind === 'file') {
+      try {
+        out[name] = readFileSync(where, 'utf8').trim();
+      } catch {
+        throw ApplicationFailure.nonRetryable(`secretEnv.${name}: cannot read ${where} on the worker`, 'SecretNotFound');
+      }
+    }
+  }
+  return out;
+}
+
+function firewallRulesFor(ports: BootstrapInput['ports']): FirewallRules {
+  return {
+    ingressRules: ports.filter((p) => p.public).map((p) => ({ fromPort: p.port, toPort: p.port, ipRanges: [] })),
+    egressRules: [],
+  };
+}
+
+export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
+  async function target(ref: InstanceRef): Promise<SshTarget> {
+    const inst = await asActivityFailure(async () => (await registry.client(ref.connection, ref.location)).getInstance(ref.cloudId));
+    if (!inst.publicIp || !inst.sshPort || !inst.sshUser) {
+      throw ApplicationFailure.retryable(`instance ${ref.cloudId} has no SSH address yet`, 'SshNotReady');
+    }
+    return { host: inst.publicIp, port: inst.sshPort, username: inst.sshUser, privateKey: sshPrivateKey };
+  }
+
+  async function exec(t: SshTarget, command: string, opts: { stdin?: string; timeoutMs?: number } = {}) {
+    const r = await sshExec(t, command, { timeoutMs: opts.timeoutMs ?? 60_000, signal: Context.current().cancellationSignal, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
+    return r;
+  }
+
+  return {
+    /** Waits for SSH (contract: up to 10 min), installs the job, stages or applies firewall rules. */
+    async bootstrapInstance(input: BootstrapInput): Promise<BootstrapResult> {
+      const ctx = Context.current();
+      const t = await target(input.ref);
+      const attempts = await waitForSsh(t, {
+        timeoutMs: input.sshTimeoutMs,
+        signal: ctx.cancellationSignal,
+        onAttempt: (n) => ctx.heartbeat({ phase: 'waiting-for-ssh', attempt: n }),
+      });
+      const dir = jobDir(input.workloadId);
+      const env = { ...standardJobEnv(input.workloadId), ...input.env, ...resolveSecretEnv(input.secretEnv) };
+      const script = `#!/usr/bin/env bash\nset -o pipefail\n${input.command}\n`;
+      // The env file may hold secrets: created 0600 before anything is written to it.
+      const install = [
+        `set -e`,
+        `mkdir -p "${dir}"`,
+        `cd "${dir}"`,
+        `umask 077`,
+        `cat > job.sh.tmp`,
+        `mv job.sh.tmp job.sh`,
+      ].join('\n');
+      let r = await exec(t, install, { stdin: script });
+      if (r.code !== 0) throw ApplicationFailure.retryable(`installing the job failed: ${r.stderr.trim()}`, 'BootstrapFailed');
+      r = await exec(t, `set -e; cd "${dir}"; umask 077; cat > env.tmp; mv env.tmp env`, { stdin: envFileContent(env) });
+      if (r.code !== 0) throw ApplicationFailure.retryable(`writing the job environment failed: ${r.stderr.trim()}`, 'BootstrapFailed');
+      ctx.heartbeat({ phase: 'job-installed' });
+
+      const fw = generateFirewallScript(firewallRulesFor(input.ports));
+      const inst = await asActivityFailure(async () => (await registry.client(input.ref.connection, input.ref.location)).getInstance(input.ref.cloudId));
+      // On shared or unprivileged hosts (the local cloud) the script is staged, not run: running
+      // ufw there would rewrite the host's own firewall.
+      const apply = !inst.notPrivileged && !inst.isContainer;
+      r = await exec(t, `set -e; cd "${dir}"; cat > firewall.sh; chmod 700 firewall.sh; ${apply ? 'sudo -n bash ./firewall.sh' : 'true'}`, { stdin: fw, timeoutMs: 120_000 });
+      if (r.code !== 0) throw ApplicationFailure.retryable(`applying firewall rules failed: ${r.stderr.trim()}`, 'BootstrapFailed');
+      return { sshAttempts: attempts, firewall: apply ? 'applied' : 'staged', jobDir: dir };
+    },
+
+    /**
+     * Starts the job, or re-attaches to it after a worker restart, and heartbeats until it exits.
+     * On cancellation it stops the job (SIGTERM, grace, SIGKILL) before reporting cancelled.
+     */
+    async runJob(input: RunJobInput): Promise<RunJobResult> {
+      const ctx = Context.current();
+      const t = await target(input.ref);
+      const launched = await exec(t, launchCommand(input.workloadId));
+      if (launched.code !== 0) throw ApplicationFailure.retryable(`launching the job failed: ${launched.stderr.trim()}`, 'LaunchFailed');
+      const reattached = !launched.stdout.includes('STARTED');
+      ctx.log.info(reattached ? 're-attached to running job' : 'job started', { workloadId: input.workloadId });
+      try {
+        for (;;) {
+          ctx.heartbeat({ phase: 'running' });
+          const r = await exec(t, pollCommand(input.workloadId), { timeoutMs: 30_000 });
+          const line = r.stdout.trim();
+          if (line.startsWith('EXIT ')) return { exitCode: Number(line.slice(5)), reattached };
+          if (line === 'LOST') throw ApplicationFailure.nonRetryable('the job process is gone without an exit code (node lost it)', 'JobLost');
+          await ctx.sleep(input.pollMs);
+        }
+      } catch (e) {
+        if (e instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+          // Best effort on a fresh connection: the cancelled signal aborts the activity's own.
+          await sshExec(t, stopCommand(input.workloadId, Math.ceil(input.stopGraceMs / 1000)), { timeoutMs: input.stopGraceMs + 30_000 }).catch(() => undefined);
+        }
+        throw e;
+      }
+    },
+
+    async sampleGpuUtilization(ref: InstanceRef): Promise<number[]> {
+      const t = await target(ref);
+      const r = await exec(t, GPU_QUERY, { timeoutMs: 30_000 });
+      if (r.code !== 0) throw ApplicationFailure.retryable(`nvidia-smi failed: ${r.stderr.trim()}`, 'GpuSampleFailed');
+      return parseGpuUtilization(r.stdout);
+    },
+
+    async tailJobLogs(input: { ref: InstanceRef; workloadId: string; lines: number }): Promise<string> {
+      const t = await target(input.ref);
+      const r = await exec(t, tailLogCommand(input.workloadId, input.lines), { timeoutMs: 30_000 });
+      return r.stdout;
+    },
+  };
+}

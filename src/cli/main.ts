@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+/** The gpuflow CLI. Every command validates its input at the boundary and prints JSON with --json. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { GpuflowClient } from '../client/gpuflowClient.js';
+import { loadConnections } from '../config/connections.js';
+import { gpuflowHome } from '../config/paths.js';
+import { temporalConfigFromEnv } from '../config/temporalConfig.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import { loadOrCreateSshKey } from '../ssh/keyStore.js';
+import { connectClient, connectWorker } from '../temporal/connect.js';
+import { InvalidWorkloadSpecError } from '../workload/spec.js';
+import { createGpuflowWorker } from '../worker/worker.js';
+import { startDevEnvironment } from './devEnvironment.js';
+import { followWorkload, rootMessage } from './follow.js';
+import { formatStatus } from './format.js';
+
+const program = new Command();
+program.name('gpuflow').description('Run GPU workloads across clouds as durable Temporal workflows').version('0.1.0');
+program
+  .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS)')
+  .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)');
+
+function temporalOverrides() {
+  const o = program.opts<{ address?: string; namespace?: string }>();
+  return { ...(o.address ? { address: o.address } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) };
+}
+
+async function withClient<T>(fn: (c: GpuflowClient) => Promise<T>): Promise<T> {
+  const c = await GpuflowClient.connect(temporalOverrides());
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+function uiLink(workloadId: string): string {
+  const cfg = temporalConfigFromEnv(temporalOverrides());
+  const [host, port] = cfg.address.split(':');
+  return `http://${host}:${Number(port) + 1000}/namespaces/${cfg.namespace}/workflows/${encodeURIComponent(workloadId)}`;
+}
+
+function parseGpuFlag(v: string): { classes: string[]; count: number } {
+  const m = /^([A-Za-z0-9_.|-]+)(?::(\d+))?$/.exec(v);
+  if (!m) throw new InvalidArgumentError('use MODEL[:COUNT], e.g. H100:8 or "H100|A100:1"');
+  return { classes: m[1]!.split('|'), count: m[2] ? Number(m[2]) : 1 };
+}
+
+function loadSpecFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`cannot read spec file ${file}`);
+  }
+  const doc = parseYaml(text) as unknown;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file} must hold a YAML mapping (a workload spec)`);
+  return doc as Record<string, unknown>;
+}
+
+program
+  .command('dev')
+  .description('embedded default: Temporal dev server (Web UI on :8233), local cloud and a worker')
+  .option('--port <port>', 'Temporal gRPC port', '7233')
+  .option('--headless', 'no Web UI')
+  .action(async (o: { port: string; headless?: boolean }) => {
+    const env = await startDevEnvironment({ home: join(gpuflowHome(), 'dev'), temporalPort: Number(o.port), headless: !!o.headless });
+    console.log(`Temporal   ${env.server.address} (namespace ${env.server.namespace})`);
+    if (env.server.uiUrl) console.log(`Web UI     ${env.server.uiUrl}`);
+    console.log(`local cloud ${env.localCloudUrl}`);
+    console.log(`worker     task queue ${env.temporal.taskQueue}; connections in ${env.connectionsFile}`);
+    console.log('Ctrl-C to stop.');
+    const stop = async () => {
+      await env.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+    await env.workerRun;
+  });
+
+program
+  .command('demo')
+  .description('start the embedded default (dev server, local cloud, worker), run a spec end to end, keep the Web UI up')
+  .argument('<spec>', 'workload spec file (YAML)')
+  .option('--exit', 'stop everything once the workload has terminated')
+  .option('--port <port>', 'Temporal gRPC port (Web UI on port + 1000)', '7233')
+  .action(async (file: string, o: { exit?: boolean; port: string }) => {
+    const spec = loadSpecFile(file);
+    console.log('starting Temporal dev server, local cloud and worker...');
+    const env = await startDevEnvironment({ home: join(gpuflowHome(), 'dev'), temporalPort: Number(o.port) });
+    let failed = false;
+    try {
+      const c = new GpuflowClient(await connectClient(env.temporal), env.temporal.taskQueue);
+      const handle = await c.launch(spec);
+      console.log(`workload ${handle.workloadId}`);
+      const r = await followWorkload(handle, (l) => console.log(l));
+      failed = !!r.error;
+      if (r.last) console.log(`\n${formatStatus(r.last)}`);
+      console.log(`\nlast lines of the job's output are in the history; open it in the Web UI:`);
+      console.log(`  ${env.server.uiUrl}/namespaces/${env.temporal.namespace}/workflows/${encodeURIComponent(handle.workloadId)}`);
+      await c.close();
+    } catch (e) {
+      await env.stop();
+      throw e;
+    }
+    if (o.exit) {
+      await env.stop();
+      process.exitCode = failed ? 1 : 0;
+      return;
+    }
+    console.log('\nTemporal, the local cloud and the worker keep running; Ctrl-C to stop.');
+    const stop = async () => {
+      await env.stop();
+      process.exit(failed ? 1 : 0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+    await env.workerRun;
+  });
+
+program
+  .command('worker')
+  .description('run a worker with the provider connections in $GPUFLOW_HOME/connections.yaml')
+  .option('--connections <file>', 'connections file', join(gpuflowHome(), 'dev', 'connections.yaml'))
+  .option('--ssh-key <file>', 'SSH private key (created if missing)', join(gpuflowHome(), 'dev', 'ssh', 'id_ed25519'))
+  .action(async (o: { connections: string; sshKey: string }) => {
+    const temporal = temporalConfigFromEnv(temporalOverrides());
+    const connections = loadConnections(o.connections);
+    if (connections.length === 0) throw new Error(`no provider connections in ${o.connections}: run \`gpuflow dev\` or add one`);
+    const connection = await connectWorker(temporal);
+    const worker = await createGpuflowWorker({ connection, temporal, registry: ProviderRegistry.fromConnections(connections), sshKey: loadOrCreateSshKey(o.sshKey) });
+    process.once('SIGINT', () => worker.shutdown());
+    process.once('SIGTERM', () => worker.shutdown());
+    await worker.run();
+    await connection.close();
+  });
+
+program
+  .command('run')
+  .description('launch a workload from a YAML spec and follow it to the end')
+  .argument('<spec>', 'workload spec file (YAML)')
+  .option('--name <name>', 'override the name')
+  .option('--gpu <model[:count]>', 'override the GPU, e.g. H100:8', parseGpuFlag)
+  .option('--spot <policy>', 'never | allow | only')
+  .option('--max-price <usd>', 'maximum price per hour')
+  .option('--project <project>')
+  .option('-d, --detach', 'start and return the workload ID')
+  .option('--json', 'machine-readable output')
+  .action(async (file: string, o: { name?: string; gpu?: { classes: string[]; count: number }; spot?: string; maxPrice?: string; project?: string; detach?: boolean; json?: boolean }) => {
+    const spec = loadSpecFile(file);
+    if (o.name) spec.name = o.name;
+    if (o.gpu) spec.gpu = { ...((spec.gpu as object) ?? {}), ...o.gpu };
+    if (o.spot) spec.spot = o.spot;
+    if (o.maxPrice) spec.maxPricePerHour = o.maxPrice;
+    if (o.project) spec.project = o.project;
+    await withClient(async (c) => {
+      const handle = await c.launch(spec);
+      if (o.detach) {
+        console.log(o.json ? JSON.stringify({ workloadId: handle.workloadId }) : handle.workloadId);
+        return;
+      }
+      if (!o.json) console.log(`workload ${handle.workloadId}  (Web UI: ${uiLink(handle.workloadId)})`);
+      const r = await followWorkload(handle, (l) => !o.json && console.log(l));
+      if (o.json) console.log(JSON.stringify(r.result ?? { workloadId: handle.workloadId, error: rootMessage(r.error!), status: r.last }));
+      if (r.error) process.exitCode = 1;
+    });
+  });
+
+program
+  .command('ps')
+  .description('list workloads')
+  .option('--project <project>')
+  .option('--state <state>')
+  .option('--limit <n>', 'at most this many', '50')
+  .option('--json')
+  .action(async (o: { project?: string; state?: string; limit: string; json?: boolean }) => {
+    await withClient(async (c) => {
+      const rows = await c.list({ ...(o.project ? { project: o.project } : {}), ...(o.state ? { state: o.state } : {}), limit: Number(o.limit) });
+      if (o.json) return console.log(JSON.stringify(rows));
+      console.log(['WORKLOAD'.padEnd(36), 'STATE'.padEnd(22), 'STATUS'.padEnd(11), 'PROJECT'.padEnd(12), 'STARTED'].join(' '));
+      for (const r of rows) {
+        console.log([r.workloadId.padEnd(36), r.state.padEnd(22), r.status.padEnd(11), (r.project ?? '').padEnd(12), r.startTime.toISOString()].join(' '));
+      }
+    });
+  });
+
+program
+  .command('status')
+  .argument('<workloadId>')
+  .option('--json')
+  .description("a workload's state, offer, instance, cost so far")
+  .action(async (id: string, o: { json?: boolean }) => {
+    await withClient(async (c) => {
+      const st = await c.handle(id).status();
+      console.log(o.json ? JSON.stringify(st) : formatStatus(st));
+    });
+  });
+
+program
+  .command('logs')
+  .argument('<workloadId>')
+  .option('-n, --lines <n>', 'last N lines', '100')
+  .description("the job's output (read from the instance over SSH)")
+  .action(async (id: string, o: { lines: string }) => {
+    await withClient(async (c) => {
+      process.stdout.write(await c.handle(id).logs(Number(o.lines)));
+    });
+  });
+
+program
+  .command('stop')
+  .argument('<workloadId>')
+  .option('--reason <text>', 'why', 'requested from the CLI')
+  .description('stop gracefully: SIGTERM to the job, grace period, terminate the instance')
+  .action(async (id: string, o: { reason: string }) => {
+    await withClient(async (c) => {
+      const state = await c.handle(id).stop(o.reason);
+      console.log(`${id}: ${state}`);
+    });
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof InvalidWorkloadSpecError) console.error(e.message);
+  else console.error(`gpuflow: ${rootMessage(e as Error)}`);
+  process.exit(process.exitCode && process.exitCode !== 0 ? process.exitCode : 1);
+});

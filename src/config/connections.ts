@@ -1,0 +1,39 @@
+/**
+ * Provider connections the worker loads at start: which clouds it may use, with which credentials.
+ * Credentials are read here, on the worker, and referenced by connection name everywhere else, so
+ * they never enter workflow inputs or history.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+
+const LocalConnectionSchema = z
+  .object({
+    kind: z.literal('local'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'connection names are lower-case letters, digits and "-"'),
+    url: z.url('url must be the local cloud daemon URL, e.g. http://127.0.0.1:7600'),
+    tokenFile: z.string().min(1, 'tokenFile must point to the file holding the bearer token'),
+    provisioningTimeout: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const ConnectionSchema = z.discriminatedUnion('kind', [LocalConnectionSchema]);
+export type Connection = z.infer<typeof ConnectionSchema>;
+
+export const ConnectionsFileSchema = z.object({ connections: z.array(ConnectionSchema) }).strict();
+
+export function loadConnections(file: string): Connection[] {
+  if (!existsSync(file)) return [];
+  const raw = parseYaml(readFileSync(file, 'utf8')) as unknown;
+  const r = ConnectionsFileSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(
+      `invalid connections file ${file}:\n${r.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
+  }
+  return r.data.connections;
+}
+
+export function readSecretFile(path: string): string {
+  return readFileSync(path, 'utf8').trim();
+}

@@ -1,0 +1,26 @@
+/** pino with redaction: keys, tokens and secret env never reach a log line. */
+import { pino, type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'privateKey',
+  '*.privateKey',
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'secretEnv',
+  '*.secretEnv',
+  'env',
+  '*.env',
+  'password',
+  '*.password',
+];
+
+export function createLogger(name: string, level = process.env.GPUFLOW_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+}
+
+export type { Logger };

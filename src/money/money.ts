@@ -1,0 +1,116 @@
+/**
+ * Money as dinero.js values, never floats. On the wire (activity payloads, workflow history, JSON
+ * output) money travels as a dinero snapshot-like object `{ amount, currency, scale }`, where amount is
+ * an integer in units of 10^-scale of the currency's major unit.
+ */
+import {
+  add,
+  allocate,
+  dinero,
+  greaterThan,
+  lessThan,
+  multiply,
+  toDecimal,
+  toSnapshot,
+  transformScale,
+  halfEven,
+  type Dinero,
+  type DineroCurrency,
+  USD,
+  EUR,
+  GBP,
+} from 'dinero.js';
+import { z } from 'zod';
+
+export type Money = Dinero<number>;
+
+const CURRENCIES: Record<string, DineroCurrency<number>> = { USD, EUR, GBP };
+
+export const MoneySchema = z
+  .object({
+    amount: z.number().int('amount must be an integer in minor units of 10^-scale'),
+    currency: z.string().refine((c) => c in CURRENCIES, { message: `currency must be one of ${Object.keys(CURRENCIES).join(', ')}` }),
+    scale: z.number().int().min(0).max(12),
+  })
+  .strict();
+export type MoneyJSON = z.infer<typeof MoneySchema>;
+
+export function currencyOf(code: string): DineroCurrency<number> {
+  const c = CURRENCIES[code.toUpperCase()];
+  if (!c) throw new RangeError(`unsupported currency "${code}": use one of ${Object.keys(CURRENCIES).join(', ')}`);
+  return c;
+}
+
+/**
+ * Parses a decimal string such as "2.49" exactly (no float rounding). Digits beyond `maxScale`
+ * (catalog float noise such as "0.36979999999999996") are rounded half-even.
+ */
+export function moneyFromDecimal(decimal: string, currency = 'USD', maxScale = 8): Money {
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(decimal.trim());
+  if (!m) throw new RangeError(`"${decimal}" is not a decimal amount such as 2.49`);
+  let frac = m[3] ?? '';
+  let units = BigInt(`${m[2]}${frac}`);
+  if (frac.length > maxScale) {
+    const divisor = 10n ** BigInt(frac.length - maxScale);
+    const q = units / divisor;
+    const r = units % divisor;
+    const twice = r * 2n;
+    units = twice > divisor || (twice === divisor && q % 2n === 1n) ? q + 1n : q;
+    frac = frac.slice(0, maxScale);
+  }
+  const amount = Number(units) * (m[1] ? -1 : 1);
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`"${decimal}" is too large to be held exactly`);
+  return dinero({ amount, currency: currencyOf(currency), scale: frac.length });
+}
+
+export function moneyFromMinor(minorUnits: number, currency = 'USD'): Money {
+  const c = currencyOf(currency);
+  return dinero({ amount: minorUnits, currency: c, scale: c.exponent });
+}
+
+export function zero(currency = 'USD'): Money {
+  return moneyFromMinor(0, currency);
+}
+
+export function toJSON(m: Money): MoneyJSON {
+  const s = toSnapshot(m);
+  return { amount: s.amount, currency: s.currency.code, scale: s.scale };
+}
+
+export function fromJSON(j: MoneyJSON): Money {
+  return dinero({ amount: j.amount, currency: currencyOf(j.currency), scale: j.scale });
+}
+
+/** "2.49" style decimal string, trailing zeros kept to the currency's exponent at least. */
+export function toDecimalString(m: Money | MoneyJSON): string {
+  const d = 'amount' in m && typeof (m as MoneyJSON).currency === 'string' ? fromJSON(m as MoneyJSON) : (m as Money);
+  return toDecimal(d);
+}
+
+export function formatMoney(m: Money | MoneyJSON): string {
+  const d = 'amount' in m && typeof (m as MoneyJSON).currency === 'string' ? fromJSON(m as MoneyJSON) : (m as Money);
+  const code = toSnapshot(d).currency.code;
+  const rounded = transformScale(d, Math.max(toSnapshot(d).currency.exponent, Math.min(toSnapshot(d).scale, 4)), halfEven);
+  return `${toDecimal(rounded)} ${code}`;
+}
+
+export const MS_PER_HOUR = 3_600_000;
+
+/**
+ * Cost of running for `durationMs` at `pricePerHour`, exact to 10^-6 of a minor unit.
+ * Dinero has no division, so the hour fraction is taken with allocate (an exact integer split).
+ */
+export function proRate(pricePerHour: Money, durationMs: number): Money {
+  if (!Number.isInteger(durationMs) || durationMs < 0) throw new RangeError('durationMs must be a non-negative integer');
+  if (durationMs === 0) return transformScale(multiply(pricePerHour, 0), toSnapshot(pricePerHour).scale);
+  const scaled = transformScale(pricePerHour, toSnapshot(pricePerHour).scale + 6);
+  const total = multiply(scaled, durationMs);
+  const [share] = allocate(total, [1, MS_PER_HOUR - 1]);
+  return share;
+}
+
+export function sum(values: Money[], currency = 'USD'): Money {
+  return values.reduce((acc, v) => add(acc, v), zero(currency));
+}
+
+export { add, multiply, greaterThan, lessThan };

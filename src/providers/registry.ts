@@ -1,0 +1,63 @@
+/** The worker's provider connections by name, and their clients by location. */
+import type { Connection } from '../config/connections.js';
+import { readSecretFile } from '../config/connections.js';
+import { LocalCredential } from './local/index.js';
+import type { CloudClient, CloudCredential } from './sdk/client.js';
+
+export interface RegisteredConnection {
+  name: string;
+  credential: CloudCredential;
+  /** How long an instance may take from create to running before it is abandoned. */
+  provisioningTimeoutMs: number;
+}
+
+const DEFAULT_PROVISIONING_TIMEOUT_MS = 20 * 60_000;
+
+export function credentialFor(c: Connection): CloudCredential {
+  switch (c.kind) {
+    case 'local':
+      return new LocalCredential({ refId: c.name, url: c.url, token: readSecretFile(c.tokenFile) });
+  }
+}
+
+export class ProviderRegistry {
+  private readonly byName = new Map<string, RegisteredConnection>();
+  private readonly clients = new Map<string, Promise<CloudClient>>();
+
+  constructor(connections: RegisteredConnection[]) {
+    for (const c of connections) this.byName.set(c.name, c);
+  }
+
+  static fromConnections(connections: Connection[]): ProviderRegistry {
+    return new ProviderRegistry(
+      connections.map((c) => ({
+        name: c.name,
+        credential: credentialFor(c),
+        provisioningTimeoutMs: c.provisioningTimeout ?? DEFAULT_PROVISIONING_TIMEOUT_MS,
+      })),
+    );
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  get(name: string): RegisteredConnection {
+    const c = this.byName.get(name);
+    if (!c) throw new Error(`no provider connection named "${name}" on this worker (known: ${this.names().join(', ') || 'none'})`);
+    return c;
+  }
+
+  /** A client for the connection; global APIs share one client for every location. */
+  async client(name: string, location = ''): Promise<CloudClient> {
+    const conn = this.get(name);
+    const key = conn.credential.getApiType() === 'global' ? `${name}\u0000` : `${name}\u0000${location}`;
+    let p = this.clients.get(key);
+    if (!p) {
+      p = conn.credential.makeClient(location);
+      this.clients.set(key, p);
+      p.catch(() => this.clients.delete(key));
+    }
+    return p;
+  }
+}

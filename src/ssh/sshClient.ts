@@ -1,0 +1,156 @@
+/**
+ * SSH to instances with ssh2: one connection per command (instances come and go; pooling would
+ * outlive them). Host keys are not pinned: instances are fresh and their keys unknown in advance,
+ * as in the Brev contract; authentication is by our key only.
+ */
+import ssh2 from 'ssh2';
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  /** OpenSSH private key text. Never logged. */
+  privateKey: string;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  stdin?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Keeps at most this many characters of each stream (the tail). */
+  maxOutputChars?: number;
+}
+
+export class SshConnectError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SshConnectError';
+  }
+}
+
+function connect(target: SshTarget, readyTimeoutMs: number, signal?: AbortSignal): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const conn = new ssh2.Client();
+    const onAbort = () => {
+      conn.end();
+      reject(new SshConnectError('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    conn
+      .on('ready', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(conn);
+      })
+      .on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(new SshConnectError(`ssh ${target.username}@${target.host}:${target.port}: ${err.message}`, { cause: err }));
+      })
+      .connect({
+        host: target.host,
+        port: target.port,
+        username: target.username,
+        privateKey: target.privateKey,
+        readyTimeout: readyTimeoutMs,
+        hostVerifier: () => true,
+        keepaliveInterval: 10_000,
+      });
+  });
+}
+
+function keepTail(s: string, max: number): string {
+  return s.length > max ? s.slice(s.length - max) : s;
+}
+
+export async function sshExec(target: SshTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const max = opts.maxOutputChars ?? 1_000_000;
+  const conn = await connect(target, Math.min(timeoutMs, 30_000), opts.signal);
+  try {
+    return await new Promise<ExecResult>((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => {
+        conn.end();
+        reject(new Error(`ssh command timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        conn.end();
+        reject(new Error('ssh command aborted'));
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      conn.exec(command, (err, stream) => {
+        if (err) {
+          clearTimeout(timer);
+          reject(err);
+          return;
+        }
+        stream
+          .on('close', (code: number | null, sig?: string) => {
+            clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
+            resolve({ code: code ?? null, ...(sig ? { signal: sig } : {}), stdout, stderr });
+          })
+          .on('data', (d: Buffer) => {
+            stdout = keepTail(stdout + d.toString('utf8'), max);
+          });
+        stream.stderr.on('data', (d: Buffer) => {
+          stderr = keepTail(stderr + d.toString('utf8'), max);
+        });
+        if (opts.stdin !== undefined) stream.end(opts.stdin);
+        else stream.end();
+      });
+    });
+  } finally {
+    conn.end();
+  }
+}
+
+export interface WaitForSshOptions {
+  timeoutMs?: number;
+  attemptTimeoutMs?: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  onAttempt?: (attempt: number, error?: Error) => void;
+}
+
+/** Retries `echo connected` until it works or the deadline passes (contract: 10 min, 30 s per try, 1 s apart). */
+export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}): Promise<number> {
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await sshExec(target, "echo 'connected'", { timeoutMs: opts.attemptTimeoutMs ?? 30_000, signal: opts.signal });
+      if (r.code === 0 && r.stdout.includes('connected')) {
+        opts.onAttempt?.(attempt);
+        return attempt;
+      }
+      opts.onAttempt?.(attempt, new Error(`exit ${r.code}: ${r.stderr.trim()}`));
+    } catch (e) {
+      opts.onAttempt?.(attempt, e as Error);
+      if (opts.signal?.aborted) throw e;
+    }
+    if (Date.now() + (opts.intervalMs ?? 1_000) > deadline) {
+      throw new SshConnectError(`ssh to ${target.host}:${target.port} not reachable within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1_000));
+  }
+}
+
+/** A fresh ed25519 key pair in OpenSSH format. */
+export function generateSshKeyPair(comment = 'gpuflow'): { privateKey: string; publicKey: string } {
+  const kp = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+  return { privateKey: kp.private, publicKey: kp.public.trim() };
+}
+
+/** Quotes a string for a POSIX shell. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

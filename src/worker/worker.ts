@@ -1,0 +1,38 @@
+/** A gpuflow worker: the workload workflow plus the activities bound to this machine's connections. */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { TemporalConfig } from '../config/temporalConfig.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { createLogger } from '../logging/logger.js';
+
+export function workflowsPath(): string {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
+  for (const f of ['index.ts', 'index.js']) if (existsSync(join(dir, f))) return join(dir, f);
+  throw new Error(`workflow sources not found in ${dir}`);
+}
+
+export interface GpuflowWorkerOptions {
+  connection: NativeConnection;
+  temporal: TemporalConfig;
+  registry: ProviderRegistry;
+  sshKey: { privateKey: string; publicKey: string };
+  maxConcurrentActivities?: number;
+}
+
+export async function createGpuflowWorker(opts: GpuflowWorkerOptions): Promise<Worker> {
+  const log = createLogger('gpuflow-worker');
+  log.info({ taskQueue: opts.temporal.taskQueue, namespace: opts.temporal.namespace, connections: opts.registry.names() }, 'starting worker');
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.temporal.namespace,
+    taskQueue: opts.temporal.taskQueue,
+    workflowsPath: workflowsPath(),
+    activities: createActivities({ registry: opts.registry, sshKey: opts.sshKey }),
+    // In-flight activities get time to stop jobs cleanly before the worker exits.
+    shutdownGraceTime: '30s',
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 200,
+  });
+}

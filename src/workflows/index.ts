@@ -1,0 +1,1 @@
+export { workloadWorkflow } from './workload.js';

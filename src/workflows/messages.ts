@@ -1,0 +1,98 @@
+/**
+ * The workload workflow's public surface: its messages, status shape and search attributes.
+ * Dependency-free (only @temporalio/common and types), so clients and workflows share it safely.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { MoneyJSON } from '../money/money.js';
+import type { AutoShutdown } from '../workload/spec.js';
+
+export const WORKLOAD_STATES = [
+  'pending',
+  'selecting',
+  'provisioning',
+  'waiting-for-instance',
+  'bootstrapping',
+  'running',
+  'stopping',
+  'terminating',
+  'terminated',
+] as const;
+export type WorkloadState = (typeof WORKLOAD_STATES)[number];
+
+/** How a terminated workload ended. */
+export type WorkloadOutcome = 'succeeded' | 'failed' | 'stopped' | 'idle-shutdown' | 'max-duration' | 'cancelled';
+
+export interface ChosenOffer {
+  connection: string;
+  provider: string;
+  instanceTypeId: string;
+  type: string;
+  location: string;
+  country: string;
+  spot: boolean;
+  gpu: string;
+  pricePerHour: MoneyJSON;
+  /** Why this offer: its rank and what it beat. */
+  why: string;
+}
+
+export interface AttemptRecord {
+  refId: string;
+  connection: string;
+  instanceTypeId: string;
+  location: string;
+  spot: boolean;
+  cloudId?: string;
+  outcome: 'created' | 'failed-over' | 'abandoned';
+  reason?: string;
+}
+
+export interface WorkloadStatus {
+  workloadId: string;
+  name: string;
+  project: string;
+  tenant: string;
+  state: WorkloadState;
+  outcome?: WorkloadOutcome;
+  offer?: ChosenOffer;
+  instance?: { connection: string; cloudId: string; sshHost?: string; sshPort?: number; sshUser?: string; createdAt?: string };
+  startedAt: string;
+  elapsedMs: number;
+  /** Accrued from the instance's provider-reported lifetime. */
+  costSoFar: MoneyJSON;
+  attempts: AttemptRecord[];
+  autoShutdown: AutoShutdown;
+  gpuUtilization?: number[];
+  idleSince?: string;
+  exitCode?: number;
+  error?: string;
+}
+
+export interface WorkloadResult {
+  workloadId: string;
+  outcome: WorkloadOutcome;
+  exitCode?: number;
+  offer?: ChosenOffer;
+  cost: MoneyJSON;
+  billedMs: number;
+  attempts: AttemptRecord[];
+  error?: string;
+}
+
+export const statusQuery = defineQuery<WorkloadStatus>('status');
+/** Stops the workload gracefully: SIGTERM to the job, grace, terminate. Returns the state then. */
+export const stopUpdate = defineUpdate<WorkloadState, [{ reason?: string }]>('stop');
+export const setAutoShutdownUpdate = defineUpdate<AutoShutdown, [AutoShutdown]>('setAutoShutdown');
+/** The last lines of the job's output, read over SSH by an activity. */
+export const logsUpdate = defineUpdate<string, [{ lines?: number }]>('logs');
+
+export const SA_STATE = defineSearchAttributeKey('GpuflowState', SearchAttributeType.KEYWORD);
+export const SA_PROVIDER = defineSearchAttributeKey('GpuflowProvider', SearchAttributeType.KEYWORD);
+export const SA_GPU = defineSearchAttributeKey('GpuflowGpu', SearchAttributeType.KEYWORD);
+export const SA_REGION = defineSearchAttributeKey('GpuflowRegion', SearchAttributeType.KEYWORD);
+export const SA_SPOT = defineSearchAttributeKey('GpuflowSpot', SearchAttributeType.BOOL);
+export const SA_PROJECT = defineSearchAttributeKey('GpuflowProject', SearchAttributeType.KEYWORD);
+export const SA_TENANT = defineSearchAttributeKey('GpuflowTenant', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [SA_STATE, SA_PROVIDER, SA_GPU, SA_REGION, SA_SPOT, SA_PROJECT, SA_TENANT];

@@ -1,0 +1,159 @@
+/**
+ * The workload spec: what a user declares. Parsed with zod at the boundary (CLI, embedding API)
+ * so a bad spec fails with the field and the fix before any workflow starts.
+ */
+import ms from 'ms';
+import { z } from 'zod';
+import { moneyFromDecimal, toJSON, type MoneyJSON } from '../money/money.js';
+import { toAlpha3 } from '../providers/sdk/country.js';
+
+const duration = (field: string) =>
+  z
+    .union([z.number().int().positive(), z.string()])
+    .transform((v, ctx): number => {
+      if (typeof v === 'number') return v * 1000;
+      const parsed = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : ms(v as ms.StringValue);
+      if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${field} must be a duration such as "90s", "30m" or "2h" (got "${v}")` });
+        return z.NEVER;
+      }
+      return Math.round(parsed);
+    });
+
+const decimalPrice = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx): MoneyJSON => {
+    const s = typeof v === 'number' ? String(v) : v.replace(/^\$/, '').replace(/\s*USD$/i, '');
+    try {
+      const m = moneyFromDecimal(s, 'USD', 6);
+      return toJSON(m);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a price in USD per hour such as "2.50" (got "${v}")` });
+      return z.NEVER;
+    }
+  });
+
+const countryCode = z.string().transform((v, ctx) => {
+  const a3 = toAlpha3(v);
+  if (!a3) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not an ISO 3166-1 country code: use alpha-2 (DE) or alpha-3 (DEU)` });
+    return z.NEVER;
+  }
+  return a3;
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
+
+export const AutoShutdownSchema = z.union([
+  z.literal('off'),
+  z
+    .object({
+      /** GPU utilization (percent, all GPUs) under which the instance counts as idle. */
+      utilizationBelowPercent: z.number().min(0).max(100).default(5),
+      /** How long it must stay idle before shutdown. */
+      idleWindow: duration('autoShutdown.idleWindow').default(300_000),
+      /** How often utilization is sampled over SSH. */
+      sampleInterval: duration('autoShutdown.sampleInterval').default(30_000),
+    })
+    .strict(),
+]);
+export type AutoShutdown = z.output<typeof AutoShutdownSchema>;
+
+export const WorkloadSpecSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'name must be 1-63 lower-case letters, digits or "-", like "llama-finetune"'),
+    /** Container image (run with Docker on hosts that have it). */
+    image: z.string().min(1).optional(),
+    /** Shell command the job runs. */
+    command: z.string().min(1).optional(),
+    recipe: z
+      .object({ name: z.string().min(1), params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) })
+      .strict()
+      .optional(),
+    gpu: z
+      .object({
+        /** Acceptable GPU models, e.g. ["H100", "A100"]. */
+        classes: z.array(z.string().min(1)).min(1, 'gpu.classes needs at least one GPU model, e.g. ["H100"]'),
+        count: z.number().int().min(1).max(64).default(1),
+        minMemoryGiB: z.number().positive().optional(),
+      })
+      .strict(),
+    spot: z.enum(['never', 'allow', 'only']).default('never'),
+    placement: z
+      .object({
+        regions: z.array(z.string().min(1)).optional(),
+        countries: z.array(countryCode).optional(),
+        providers: z
+          .object({
+            allow: z.array(z.string()).optional(),
+            deny: z.array(z.string()).optional(),
+            prefer: z.array(z.string()).optional(),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({ providers: {} }),
+    maxPricePerHour: decimalPrice.optional(),
+    lifecycle: z
+      .object({
+        kind: z.enum(['job', 'service']).default('job'),
+        maxDuration: duration('lifecycle.maxDuration').optional(),
+      })
+      .strict()
+      .default({ kind: 'job' }),
+    autoShutdown: AutoShutdownSchema.default('off'),
+    project: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'project is 1-64 letters, digits, ".", "_" or "-"').default('default'),
+    tenant: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'tenant is 1-64 letters, digits, ".", "_" or "-"').default('default'),
+    /** Plain environment for the job. Goes into workflow history: no secrets here. */
+    env: z.record(envName, z.string()).default({}),
+    /**
+     * Secret environment, resolved by the worker at bootstrap so values never enter workflow history:
+     * `{ HF_TOKEN: "env:HF_TOKEN" }` (worker's environment) or `"file:/run/secrets/hf"`.
+     */
+    secretEnv: z
+      .record(envName, z.string().regex(/^(env|file):.+$/, 'secretEnv values are references: "env:VAR" or "file:/path"'))
+      .default({}),
+    ports: z
+      .array(z.object({ port: z.number().int().min(1).max(65535), public: z.boolean().default(false) }).strict())
+      .default([]),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (!s.command && !s.recipe) {
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'set command (a shell command) or recipe (a recipe name and params)' });
+    }
+    if (s.command && s.recipe) {
+      ctx.addIssue({ code: 'custom', path: ['recipe'], message: 'set either command or recipe, not both' });
+    }
+    const deny = new Set(s.placement.providers.deny ?? []);
+    for (const p of s.placement.providers.allow ?? []) {
+      if (deny.has(p)) ctx.addIssue({ code: 'custom', path: ['placement', 'providers'], message: `provider "${p}" is both allowed and denied` });
+    }
+  });
+
+export type WorkloadSpecInput = z.input<typeof WorkloadSpecSchema>;
+export type WorkloadSpec = z.output<typeof WorkloadSpecSchema>;
+
+export class InvalidWorkloadSpecError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid workload spec:\n${issues.map((i) => `  - ${i.path || '(spec)'}: ${i.message}`).join('\n')}`);
+    this.name = 'InvalidWorkloadSpecError';
+  }
+}
+
+/** Validates a spec; throws InvalidWorkloadSpecError naming each bad field. */
+export function parseWorkloadSpec(input: unknown): WorkloadSpec {
+  const r = WorkloadSpecSchema.safeParse(input);
+  if (!r.success) {
+    throw new InvalidWorkloadSpecError(
+      r.error.issues.map((i) => ({
+        path: i.path.map(String).join('.'),
+        message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}: check the spelling` : i.message,
+      })),
+    );
+  }
+  return r.data;
+}

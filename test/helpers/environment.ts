@@ -1,0 +1,130 @@
+/**
+ * A real test environment: the Temporal dev server (the `temporal` CLI, headless, in memory), the
+ * local cloud daemon with real sshd instances, and a gpuflow worker, in-process or as a child
+ * process that a test may kill -9.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { GpuflowClient } from '../../src/client/gpuflowClient.js';
+import { nodeEntryArgs } from '../../src/cli/nodeEntry.js';
+import { writeConnections } from '../../src/cli/devEnvironment.js';
+import type { Connection } from '../../src/config/connections.js';
+import { temporalConfigFromEnv, type TemporalConfig } from '../../src/config/temporalConfig.js';
+import { LocalCloudAdmin } from '../../src/providers/local/index.js';
+import { startLocalCloud, type LocalCloudHandle } from '../../src/providers/local/daemon/server.js';
+import type { LocalCatalogInput } from '../../src/providers/local/daemon/catalog.js';
+import { LocalCatalogSchema } from '../../src/providers/local/daemon/catalog.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
+import { loadOrCreateSshKey } from '../../src/ssh/keyStore.js';
+import { connectWorker } from '../../src/temporal/connect.js';
+import { startDevServer, type DevServer } from '../../src/temporal/devServer.js';
+import { createGpuflowWorker } from '../../src/worker/worker.js';
+import { TEST_CATALOG } from './testCatalog.js';
+
+export interface TestEnv {
+  dir: string;
+  server: DevServer;
+  temporal: TemporalConfig;
+  cloud: LocalCloudHandle;
+  admin: LocalCloudAdmin;
+  client: GpuflowClient;
+  connectionsFile: string;
+  sshKeyFile: string;
+  /** Env vars for a child gpuflow process pointed at this environment. */
+  childEnv: NodeJS.ProcessEnv;
+  startWorker(): Promise<Worker>;
+  spawnWorker(): Promise<ChildProcess>;
+  teardown(): Promise<void>;
+}
+
+export async function startTestEnv(opts: { catalog?: LocalCatalogInput; taskQueue?: string } = {}): Promise<TestEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'gpuflow-test-'));
+  const server = await startDevServer({ headless: true });
+  const token = randomBytes(16).toString('hex');
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const cloud = await startLocalCloud({ dataDir: join(dir, 'cloud'), token, port: 0, catalog: LocalCatalogSchema.parse(opts.catalog ?? TEST_CATALOG) });
+  const admin = new LocalCloudAdmin({ url: cloud.url, token });
+  const connections: Connection[] = [{ kind: 'local', name: 'local', url: cloud.url, tokenFile }];
+  const connectionsFile = join(dir, 'connections.yaml');
+  writeConnections(connectionsFile, connections);
+  const sshKeyFile = join(dir, 'ssh', 'id_ed25519');
+  mkdirSync(join(dir, 'ssh'), { recursive: true });
+  const sshKey = loadOrCreateSshKey(sshKeyFile);
+  const taskQueue = opts.taskQueue ?? `gpuflow-test-${randomBytes(4).toString('hex')}`;
+  const temporal = temporalConfigFromEnv({ address: server.address, namespace: server.namespace, taskQueue });
+  const client = await GpuflowClient.connect(temporal);
+  const workers: Worker[] = [];
+  const runs: Promise<void>[] = [];
+  const children: ChildProcess[] = [];
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
+    GPUFLOW_TASK_QUEUE: taskQueue,
+    GPUFLOW_HOME: join(dir, 'home'),
+    GPUFLOW_LOG_LEVEL: 'warn',
+  };
+
+  return {
+    dir,
+    server,
+    temporal,
+    cloud,
+    admin,
+    client,
+    connectionsFile,
+    sshKeyFile,
+    childEnv,
+    async startWorker() {
+      const connection = await connectWorker(temporal);
+      const worker = await createGpuflowWorker({ connection, temporal, registry: ProviderRegistry.fromConnections(connections), sshKey });
+      workers.push(worker);
+      runs.push(worker.run().finally(() => connection.close()));
+      return worker;
+    },
+    async spawnWorker() {
+      const child = spawn(
+        process.execPath,
+        [...nodeEntryArgs('cli/main'), 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
+        { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      children.push(child);
+      return child;
+    },
+    async teardown() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(runs);
+      await client.close();
+      await cloud.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+}
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  child.kill('SIGKILL');
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+}

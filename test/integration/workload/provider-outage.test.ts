@@ -1,0 +1,28 @@
+/** A 60 s HTTP 503 storm during provisioning: the workflow retries durably and completes after it. */
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
+
+let env: TestEnv;
+before(async () => {
+  env = await startTestEnv();
+  await env.startWorker();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+it('completes after a 60 s provider 503 storm on create', { timeout: 240_000 }, async () => {
+  const stormMs = 60_000;
+  await env.admin.setFaults({ unavailable: { forMs: stormMs, methods: ['POST'], paths: ['/v1/instances'] } });
+  const t0 = Date.now();
+  const wl = await env.client.launch({ name: 'storm', command: 'echo after-the-storm', gpu: { classes: ['L4'] } });
+  await waitFor('provisioning under the storm', async () => (await wl.status()).state === 'provisioning', 30_000);
+  const r = await wl.result();
+  assert.equal(r.outcome, 'succeeded');
+  assert.ok(Date.now() - t0 >= stormMs - 1_000, 'it could only finish after the storm');
+  const stats = await env.admin.stats();
+  assert.equal(stats.createsAccepted, 1, 'retries made exactly one instance');
+  assert.ok(stats.createRequests > 3, `create was retried (${stats.createRequests} requests)`);
+  assert.equal(stats.running, 0);
+});
