@@ -5,7 +5,6 @@
  */
 import {
   add,
-  allocate,
   dinero,
   greaterThan,
   lessThan,
@@ -97,16 +96,34 @@ export function formatMoney(m: Money | MoneyJSON): string {
 export const MS_PER_HOUR = 3_600_000;
 
 /**
- * Cost of running for `durationMs` at `pricePerHour`, exact to 10^-6 of a minor unit.
- * Dinero has no division, so the hour fraction is taken with allocate (an exact integer split).
+ * Cost of running for `durationMs` at `pricePerHour`: truncated to 10^-6 of the price's smallest
+ * unit (scale + 6). The product is taken in BigInt because it passes 2^53 for ordinary prices and
+ * durations ($98.37 for one hour came out as 98.37000002 in float arithmetic). If the result itself
+ * would not fit a safe integer, it is rounded half-even to fewer decimals.
  */
 export function proRate(pricePerHour: Money, durationMs: number): Money {
-  if (!Number.isInteger(durationMs) || durationMs < 0) throw new RangeError('durationMs must be a non-negative integer');
-  if (durationMs === 0) return transformScale(multiply(pricePerHour, 0), toSnapshot(pricePerHour).scale);
-  const scaled = transformScale(pricePerHour, toSnapshot(pricePerHour).scale + 6);
-  const total = multiply(scaled, durationMs);
-  const [share] = allocate(total, [1, MS_PER_HOUR - 1]);
-  return share;
+  if (!Number.isSafeInteger(durationMs) || durationMs < 0) throw new RangeError('durationMs must be a non-negative integer');
+  const { amount, currency, scale } = toSnapshot(pricePerHour);
+  if (durationMs === 0) return dinero({ amount: 0, currency, scale });
+  let outScale = scale + 6;
+  let units = (BigInt(amount) * BigInt(durationMs) * 10n ** 6n) / BigInt(MS_PER_HOUR);
+  while (!isSafeBigInt(units) && outScale > 0) {
+    units = divideHalfEven(units, 10n);
+    outScale -= 1;
+  }
+  if (!isSafeBigInt(units)) throw new RangeError(`cost of ${durationMs} ms at ${toDecimal(pricePerHour)} per hour is too large to be held exactly`);
+  return dinero({ amount: Number(units), currency, scale: outScale });
+}
+
+function isSafeBigInt(n: bigint): boolean {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER);
+}
+
+function divideHalfEven(n: bigint, divisor: bigint): bigint {
+  const q = n / divisor;
+  const twiceRemainder = (n % divisor) * 2n * (n < 0n ? -1n : 1n);
+  if (twiceRemainder > divisor || (twiceRemainder === divisor && q % 2n !== 0n)) return q + (n < 0n ? -1n : 1n);
+  return q;
 }
 
 export function sum(values: Money[], currency = 'USD'): Money {

@@ -167,7 +167,7 @@ export const CreateInstanceAttrsSchema = z.object({
   subLocation: z.string().default(''),
   name: z.string().default(''),
   /** Required: the idempotency key. A repeated create with the same refId returns the same instance. */
-  refId: z.string().min(1, 'refId is required: it makes create idempotent'),
+  refId: z.string({ error: 'refId is required: it makes create idempotent' }).min(1, 'refId is required: it makes create idempotent'),
   publicKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+/, 'publicKey must be an OpenSSH public key line'),
   imageId: z.string().default(''),
   instanceType: z.string().min(1),
