@@ -42,13 +42,17 @@ export function launchCommand(workloadId: string): string {
   ].join('\n');
 }
 
+/** A process is alive if it exists and is not a zombie (kill -0 succeeds on zombies). */
+const ALIVE_FN = `alive() { s=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$s" ] && [ "\${s#Z}" = "$s" ]; }`;
+
 /** Prints EXIT <code>, RUNNING, or LOST (no process and no exit code: the node lost it). */
 export function pollCommand(workloadId: string): string {
   const d = jobDir(workloadId);
   return [
+    ALIVE_FN,
     `cd "${d}" 2>/dev/null || { echo LOST; exit 0; }`,
     `if [ -f exit_code ]; then echo "EXIT $(cat exit_code)"`,
-    `elif [ -f pid ] && kill -0 "$(cat pid)" 2>/dev/null; then echo RUNNING`,
+    `elif [ -f pid ] && alive "$(cat pid)"; then echo RUNNING`,
     `elif [ -d started ] && [ ! -f pid ]; then echo RUNNING`,
     `else echo LOST; fi`,
   ].join('\n');
@@ -58,11 +62,12 @@ export function pollCommand(workloadId: string): string {
 export function stopCommand(workloadId: string, graceSeconds: number): string {
   const d = jobDir(workloadId);
   return [
+    ALIVE_FN,
     `cd "${d}" 2>/dev/null || exit 0`,
     `[ -f pid ] || exit 0`,
     `p=$(cat pid)`,
     `kill -TERM -- -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null`,
-    `for i in $(seq 1 ${Math.max(1, graceSeconds) * 5}); do kill -0 "$p" 2>/dev/null || exit 0; sleep 0.2; done`,
+    `for i in $(seq 1 ${Math.max(1, graceSeconds) * 5}); do alive "$p" || exit 0; sleep 0.2; done`,
     `kill -KILL -- -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; exit 0`,
   ].join('\n');
 }

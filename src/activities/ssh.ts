@@ -126,11 +126,13 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
           await ctx.sleep(input.pollMs);
         }
       } catch (e) {
-        if (e instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
-          // Best effort on a fresh connection: the cancelled signal aborts the activity's own.
-          await sshExec(t, stopCommand(input.workloadId, Math.ceil(input.stopGraceMs / 1000)), { timeoutMs: input.stopGraceMs + 30_000 }).catch(() => undefined);
-        }
-        throw e;
+        if (!(e instanceof CancelledFailure) && !ctx.cancellationSignal.aborted) throw e;
+        // Cancelled (stop, idle, cancel): stop the job on a fresh connection, since the activity's
+        // own SSH calls were aborted with it, then report the cancellation as such.
+        await sshExec(t, stopCommand(input.workloadId, Math.ceil(input.stopGraceMs / 1000)), { timeoutMs: input.stopGraceMs + 30_000 }).catch(
+          (err: Error) => ctx.log.warn('could not stop the job cleanly; terminate will', { error: err.message }),
+        );
+        throw e instanceof CancelledFailure ? e : new CancelledFailure('runJob cancelled');
       }
     },
 

@@ -33,6 +33,9 @@ export async function createGpuflowWorker(opts: GpuflowWorkerOptions): Promise<W
     activities: createActivities({ registry: opts.registry, sshKey: opts.sshKey }),
     // In-flight activities get time to stop jobs cleanly before the worker exits.
     shutdownGraceTime: '30s',
+    // Cancellation reaches an activity only with a heartbeat round trip; the default throttle
+    // (80% of the heartbeat timeout) would delay a stop by ~16 s.
+    maxHeartbeatThrottleInterval: '2s',
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 200,
   });
 }

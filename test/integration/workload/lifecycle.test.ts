@@ -130,7 +130,7 @@ describe('workloadWorkflow', () => {
 
   it('reports a failing job as failed and still terminates', async () => {
     const wl = await env.client.launch({ name: 'fails', command: 'exit 3', gpu: { classes: ['L4'] } });
-    await assert.rejects(wl.result(), /job exited with code 3/);
+    await assert.rejects(wl.result(), (e: Error) => /job exited with code 3/.test((e as { cause?: Error }).cause?.message ?? ''));
     const st = await wl.status();
     assert.equal(st.exitCode, 3);
     assert.equal(st.state, 'terminated');

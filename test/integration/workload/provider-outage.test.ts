@@ -14,7 +14,7 @@ after(async () => {
 
 it('completes after a 60 s provider 503 storm on create', { timeout: 240_000 }, async () => {
   const stormMs = 60_000;
-  await env.admin.setFaults({ unavailable: { forMs: stormMs, methods: ['POST'], paths: ['/v1/instances'] } });
+  await env.admin.setFaults({ unavailable: { forMs: stormMs, methods: ['POST'], paths: ['/v1/instances'], retryAfterSeconds: 5 } });
   const t0 = Date.now();
   const wl = await env.client.launch({ name: 'storm', command: 'echo after-the-storm', gpu: { classes: ['L4'] } });
   await waitFor('provisioning under the storm', async () => (await wl.status()).state === 'provisioning', 30_000);
@@ -23,6 +23,8 @@ it('completes after a 60 s provider 503 storm on create', { timeout: 240_000 }, 
   assert.ok(Date.now() - t0 >= stormMs - 1_000, 'it could only finish after the storm');
   const stats = await env.admin.stats();
   assert.equal(stats.createsAccepted, 1, 'retries made exactly one instance');
-  assert.ok(stats.createRequests > 3, `create was retried (${stats.createRequests} requests)`);
+  const history = await env.client.temporal.workflow.getHandle(wl.workloadId).fetchHistory();
+  const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+  assert.ok(Math.max(...attempts) > 3, `create was retried durably (max attempt ${Math.max(...attempts)})`);
   assert.equal(stats.running, 0);
 });

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test suites and tests return promises the runner awaits */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
