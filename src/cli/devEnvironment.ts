@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import type { Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from '../config/connections.js';
 import { temporalConfigFromEnv, type TemporalConfig } from '../config/temporalConfig.js';
 import { ProviderRegistry } from '../providers/registry.js';
@@ -43,7 +43,10 @@ export async function startLocalCloudProcess(opts: { dataDir: string; port: numb
   const args = [...nodeEntryArgs('providers/local/daemon/main'), '--data-dir', opts.dataDir, '--port', String(opts.port), '--token-file', opts.tokenFile];
   if (opts.catalog) args.push('--catalog', opts.catalog);
   // Its own process with state on disk: it outlives (and does not share fate with) the worker.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, GPUFLOW_LOG_LEVEL: process.env.GPUFLOW_LOG_LEVEL ?? 'warn' },
+  });
   const lines = createInterface({ input: child.stdout! });
   const first = await Promise.race([
     once(lines, 'line').then(([l]) => String(l)),
@@ -71,38 +74,54 @@ export async function startDevEnvironment(opts: DevEnvironmentOptions): Promise<
     ...(opts.uiPort ? { uiPort: opts.uiPort } : {}),
     headless: opts.headless ?? false,
   });
-  const tokenFile = join(opts.home, 'local-cloud.token');
-  ensureToken(tokenFile);
-  const { url, child } = await startLocalCloudProcess({ dataDir: join(opts.home, 'local-cloud'), port: opts.localCloudPort ?? 0, tokenFile });
-  const connectionsFile = join(opts.home, 'connections.yaml');
-  const connections: Connection[] = [{ kind: 'local', name: 'local', url, tokenFile }];
-  writeConnections(connectionsFile, connections);
+  let child: ChildProcess | undefined;
+  let connection: NativeConnection | undefined;
+  try {
+    const tokenFile = join(opts.home, 'local-cloud.token');
+    ensureToken(tokenFile);
+    const cloud = await startLocalCloudProcess({ dataDir: join(opts.home, 'local-cloud'), port: opts.localCloudPort ?? 0, tokenFile });
+    child = cloud.child;
+    const connectionsFile = join(opts.home, 'connections.yaml');
+    const connections: Connection[] = [{ kind: 'local', name: 'local', url: cloud.url, tokenFile }];
+    writeConnections(connectionsFile, connections);
 
-  const temporal = temporalConfigFromEnv({ address: server.address, namespace: server.namespace });
-  const connection = await connectWorker(temporal);
-  const worker = await createGpuflowWorker({
-    connection,
-    temporal,
-    registry: ProviderRegistry.fromConnections(connections),
-    sshKey: loadOrCreateSshKey(join(opts.home, 'ssh', 'id_ed25519')),
-  });
-  const workerRun = worker.run();
-  return {
-    temporal,
-    server,
-    localCloudUrl: url,
-    connectionsFile,
-    worker,
-    workerRun,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun.catch(() => undefined);
-      await connection.close();
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-      await server.stop();
-    },
-  };
+    const temporal = temporalConfigFromEnv({ address: server.address, namespace: server.namespace });
+    connection = await connectWorker(temporal);
+    const worker = await createGpuflowWorker({
+      connection,
+      temporal,
+      registry: ProviderRegistry.fromConnections(connections),
+      sshKey: loadOrCreateSshKey(join(opts.home, 'ssh', 'id_ed25519')),
+    });
+    const workerRun = worker.run();
+    const stopCloud = async (c: ChildProcess) => {
+      c.kill('SIGTERM');
+      if (c.exitCode === null) await once(c, 'exit');
+    };
+    const conn = connection;
+    const cloudProcess = child;
+    return {
+      temporal,
+      server,
+      localCloudUrl: cloud.url,
+      connectionsFile,
+      worker,
+      workerRun,
+      async stop() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun.catch(() => undefined);
+        await conn.close();
+        await stopCloud(cloudProcess);
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    // Whatever started must stop: a half-started environment would hold the ports and data dir.
+    await connection?.close().catch(() => undefined);
+    child?.kill('SIGTERM');
+    await server.stop();
+    throw e;
+  }
 }
 
 export function readToken(file: string): string {

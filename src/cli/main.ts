@@ -100,7 +100,7 @@ program
       const r = await followWorkload(handle, (l) => console.log(l));
       failed = !!r.error;
       if (r.last) console.log(`\n${formatStatus(r.last)}`);
-      console.log(`\nlast lines of the job's output are in the history; open it in the Web UI:`);
+      console.log(`\nopen it in the Temporal Web UI:`);
       console.log(`  ${env.server.uiUrl}/namespaces/${env.temporal.namespace}/workflows/${encodeURIComponent(handle.workloadId)}`);
       await c.close();
     } catch (e) {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from '../config/temporalConfig.js';
+import { installTemporalLogging } from '../logging/temporalRuntime.js';
 
 function tlsOptions(cfg: TemporalConfig) {
   if (cfg.tlsCertFile && cfg.tlsKeyFile) {
@@ -22,6 +23,7 @@ export async function connectClient(cfg: TemporalConfig): Promise<Client> {
 }
 
 export async function connectWorker(cfg: TemporalConfig): Promise<NativeConnection> {
+  installTemporalLogging(); // must precede the first NativeConnection, which creates the Runtime
   const tls = tlsOptions(cfg);
   return NativeConnection.connect({
     address: cfg.address,

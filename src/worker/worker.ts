@@ -7,6 +7,7 @@ import { createActivities } from '../activities/index.js';
 import type { TemporalConfig } from '../config/temporalConfig.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { createLogger } from '../logging/logger.js';
+import { installTemporalLogging } from '../logging/temporalRuntime.js';
 
 export function workflowsPath(): string {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
@@ -23,7 +24,8 @@ export interface GpuflowWorkerOptions {
 }
 
 export async function createGpuflowWorker(opts: GpuflowWorkerOptions): Promise<Worker> {
-  const log = createLogger('gpuflow-worker');
+  installTemporalLogging();
+  const log = createLogger('gpuflow-worker', process.env.GPUFLOW_LOG_LEVEL ?? 'warn');
   log.info({ taskQueue: opts.temporal.taskQueue, namespace: opts.temporal.namespace, connections: opts.registry.names() }, 'starting worker');
   return Worker.create({
     connection: opts.connection,
