@@ -3,7 +3,7 @@
  * its floor (the same provider calls and SSH commands made directly from one script), and 100
  * concurrent workloads on one worker process with its peak RSS and CPU.
  *
- *   npm run bench:lifecycle [-- --concurrent 100]
+ *   npm run bench:lifecycle [-- --concurrent 100]   (builds first: the worker runs from dist with its prebuilt bundle)
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -55,7 +55,7 @@ try {
   }
 
   // One worker process for everything, so its RSS and CPU are the worker's alone.
-  const worker = await env.spawnWorker();
+  const worker = await env.spawnWorker({ fromDist: true });
   await floorOnce(0); // warm-up: sshd host keys, module loading
   await gpuflowOnce('warmup');
   const floorMs = await floorOnce(1);
@@ -83,6 +83,15 @@ try {
   clearInterval(sampler);
   const cpuS = (cpuTicks() - cpu0) / clkTck;
   const ok = results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'succeeded').length;
+  const reasons = new Map<string, number>();
+  for (const r of results) {
+    if (r.status === 'fulfilled') continue;
+    let e: Error | undefined = r.reason as Error;
+    while ((e as { cause?: Error })?.cause) e = (e as { cause?: Error }).cause;
+    const why = (e?.message ?? String(r.reason)).slice(0, 160);
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
+  for (const [why, n] of reasons) console.log(`  failed ${n}x: ${why}`);
   const stats = await env.admin.stats();
   await waitFor('all instances terminated', async () => (await env.admin.stats()).running === 0, 60_000);
   console.log(`${CONCURRENT} concurrent workloads      ${ok}/${CONCURRENT} succeeded in ${(wallMs / 1000).toFixed(1)} s; instances created ${stats.createsAccepted - createdBefore}`);

@@ -90,3 +90,23 @@ export function parseGpuUtilization(out: string): number[] {
       return n;
     });
 }
+
+/**
+ * The job script. With an image and a Docker engine on the host the command runs in the container
+ * (GPUs, host network, checkpoint dir mounted, the job's environment passed through); without
+ * Docker (the local cloud) the command runs directly on the host and the script says so.
+ */
+export function jobScript(command: string, image: string | undefined, envNames: string[]): string {
+  const lines = ['#!/usr/bin/env bash', 'set -o pipefail'];
+  if (!image) return [...lines, command, ''].join('\n');
+  const envFlags = envNames.map((n) => `-e ${n}`).join(' ');
+  return [
+    ...lines,
+    'if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then',
+    `  exec docker run --rm --gpus all --network host ${envFlags} -v "$GPUFLOW_CHECKPOINT_DIR:$GPUFLOW_CHECKPOINT_DIR" ${shellQuote(image)} bash -c ${shellQuote(command)}`,
+    'fi',
+    `echo "gpuflow: no Docker engine on this host: running the command directly, not in ${image.replace(/["$`\\]/g, '')}" >&2`,
+    command,
+    '',
+  ].join('\n');
+}

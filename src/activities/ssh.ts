@@ -5,12 +5,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { generateFirewallScript } from '../providers/sdk/firewall.js';
 import type { FirewallRules } from '../providers/sdk/types.js';
-import { sshExec, waitForSsh, type SshTarget } from '../ssh/sshClient.js';
+import { SshSession, sshExec, waitForSsh, type SshTarget } from '../ssh/sshClient.js';
 import { asActivityFailure } from './failures.js';
 import {
   envFileContent,
   GPU_QUERY,
   jobDir,
+  jobScript,
   launchCommand,
   parseGpuUtilization,
   pollCommand,
@@ -79,7 +80,7 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
       });
       const dir = jobDir(input.workloadId);
       const env = { ...standardJobEnv(input.workloadId), ...input.env, ...resolveSecretEnv(input.secretEnv) };
-      const script = `#!/usr/bin/env bash\nset -o pipefail\n${input.command}\n`;
+      const script = jobScript(input.command, input.image, Object.keys(env));
       // The env file may hold secrets: created 0600 before anything is written to it.
       const install = [
         `set -e`,
@@ -112,14 +113,16 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
     async runJob(input: RunJobInput): Promise<RunJobResult> {
       const ctx = Context.current();
       const t = await target(input.ref);
-      const launched = await exec(t, launchCommand(input.workloadId));
-      if (launched.code !== 0) throw ApplicationFailure.retryable(`launching the job failed: ${launched.stderr.trim()}`, 'LaunchFailed');
-      const reattached = !launched.stdout.includes('STARTED');
-      ctx.log.info(reattached ? 're-attached to running job' : 'job started', { workloadId: input.workloadId });
+      const session = new SshSession(t);
+      const run = (command: string, timeoutMs: number) => session.exec(command, { timeoutMs, signal: ctx.cancellationSignal });
       try {
+        const launched = await run(launchCommand(input.workloadId), 60_000);
+        if (launched.code !== 0) throw ApplicationFailure.retryable(`launching the job failed: ${launched.stderr.trim()}`, 'LaunchFailed');
+        const reattached = !launched.stdout.includes('STARTED');
+        ctx.log.info(reattached ? 're-attached to running job' : 'job started', { workloadId: input.workloadId });
         for (;;) {
           ctx.heartbeat({ phase: 'running' });
-          const r = await exec(t, pollCommand(input.workloadId), { timeoutMs: 30_000 });
+          const r = await run(pollCommand(input.workloadId), 30_000);
           const line = r.stdout.trim();
           if (line.startsWith('EXIT ')) return { exitCode: Number(line.slice(5)), reattached };
           if (line === 'LOST') throw ApplicationFailure.nonRetryable('the job process is gone without an exit code (node lost it)', 'JobLost');
@@ -133,6 +136,8 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
           (err: Error) => ctx.log.warn('could not stop the job cleanly; terminate will', { error: err.message }),
         );
         throw e instanceof CancelledFailure ? e : new CancelledFailure('runJob cancelled');
+      } finally {
+        session.close();
       }
     },
 

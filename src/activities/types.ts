@@ -44,6 +44,8 @@ export interface BootstrapInput {
   ref: InstanceRef;
   workloadId: string;
   command: string;
+  /** Container image; used where the host has a Docker engine. */
+  image?: string;
   env: Record<string, string>;
   secretEnv: Record<string, string>;
   ports: { port: number; public: boolean }[];

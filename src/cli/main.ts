@@ -2,6 +2,7 @@
 /** The gpuflow CLI. Every command validates its input at the boundary and prints JSON with --json. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { GpuflowClient } from '../client/gpuflowClient.js';
@@ -11,6 +12,7 @@ import { temporalConfigFromEnv } from '../config/temporalConfig.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { loadOrCreateSshKey } from '../ssh/keyStore.js';
 import { connectClient, connectWorker } from '../temporal/connect.js';
+import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { InvalidWorkloadSpecError } from '../workload/spec.js';
 import { createGpuflowWorker } from '../worker/worker.js';
 import { startDevEnvironment } from './devEnvironment.js';
@@ -131,6 +133,15 @@ program
     const temporal = temporalConfigFromEnv(temporalOverrides());
     const connections = loadConnections(o.connections);
     if (connections.length === 0) throw new Error(`no provider connections in ${o.connections}: run \`gpuflow dev\` or add one`);
+    const client = await connectClient(temporal);
+    try {
+      const added = await ensureSearchAttributes(client.connection as Connection, temporal.namespace);
+      if (added.length) console.error(`registered search attributes: ${added.join(', ')}`);
+    } catch (e) {
+      console.error(`warning: could not check/register search attributes (${rootMessage(e as Error)}); register the Gpuflow* search attributes so the Web UI can filter workloads`);
+    } finally {
+      await client.connection.close();
+    }
     const connection = await connectWorker(temporal);
     const worker = await createGpuflowWorker({ connection, temporal, registry: ProviderRegistry.fromConnections(connections), sshKey: loadOrCreateSshKey(o.sshKey) });
     process.once('SIGINT', () => worker.shutdown());

@@ -68,48 +68,93 @@ function keepTail(s: string, max: number): string {
   return s.length > max ? s.slice(s.length - max) : s;
 }
 
-export async function sshExec(target: SshTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+function execOn(conn: ssh2.Client, command: string, opts: ExecOptions, onTimeout: () => void): Promise<ExecResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const max = opts.maxOutputChars ?? 1_000_000;
-  const conn = await connect(target, Math.min(timeoutMs, 30_000), opts.signal);
-  try {
-    return await new Promise<ExecResult>((resolve, reject) => {
-      let stdout = '';
-      let stderr = '';
-      const timer = setTimeout(() => {
-        conn.end();
-        reject(new Error(`ssh command timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onAbort = () => {
+  return new Promise<ExecResult>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`ssh command timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => {
+      clearTimeout(timer);
+      onTimeout();
+      reject(new Error('ssh command aborted'));
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    conn.exec(command, (err, stream) => {
+      if (err) {
         clearTimeout(timer);
-        conn.end();
-        reject(new Error('ssh command aborted'));
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      conn.exec(command, (err, stream) => {
-        if (err) {
+        opts.signal?.removeEventListener('abort', onAbort);
+        reject(err);
+        return;
+      }
+      stream
+        .on('close', (code: number | null, sig?: string) => {
           clearTimeout(timer);
-          reject(err);
-          return;
-        }
-        stream
-          .on('close', (code: number | null, sig?: string) => {
-            clearTimeout(timer);
-            opts.signal?.removeEventListener('abort', onAbort);
-            resolve({ code: code ?? null, ...(sig ? { signal: sig } : {}), stdout, stderr });
-          })
-          .on('data', (d: Buffer) => {
-            stdout = keepTail(stdout + d.toString('utf8'), max);
-          });
-        stream.stderr.on('data', (d: Buffer) => {
-          stderr = keepTail(stderr + d.toString('utf8'), max);
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve({ code: code ?? null, ...(sig ? { signal: sig } : {}), stdout, stderr });
+        })
+        .on('data', (d: Buffer) => {
+          stdout = keepTail(stdout + d.toString('utf8'), max);
         });
-        if (opts.stdin !== undefined) stream.end(opts.stdin);
-        else stream.end();
+      stream.stderr.on('data', (d: Buffer) => {
+        stderr = keepTail(stderr + d.toString('utf8'), max);
       });
+      if (opts.stdin !== undefined) stream.end(opts.stdin);
+      else stream.end();
     });
+  });
+}
+
+/** One command on its own connection. */
+export async function sshExec(target: SshTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  const conn = await connect(target, Math.min(opts.timeoutMs ?? 60_000, 30_000), opts.signal);
+  try {
+    return await execOn(conn, command, opts, () => conn.end());
   } finally {
     conn.end();
+  }
+}
+
+/**
+ * A connection kept open for many commands (a job's poll loop): one handshake instead of one per
+ * poll. Reconnects on the next command after the connection drops.
+ */
+export class SshSession {
+  private conn: ssh2.Client | undefined;
+
+  constructor(private readonly target: SshTarget) {}
+
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (!this.conn) {
+      const conn = await connect(this.target, Math.min(opts.timeoutMs ?? 60_000, 30_000), opts.signal);
+      conn.on('close', () => {
+        if (this.conn === conn) this.conn = undefined;
+      });
+      conn.on('error', () => {
+        if (this.conn === conn) this.conn = undefined;
+      });
+      this.conn = conn;
+    }
+    const conn = this.conn;
+    try {
+      return await execOn(conn, command, opts, () => this.drop(conn));
+    } catch (e) {
+      this.drop(conn);
+      throw e;
+    }
+  }
+
+  private drop(conn: ssh2.Client): void {
+    if (this.conn === conn) this.conn = undefined;
+    conn.end();
+  }
+
+  close(): void {
+    if (this.conn) this.drop(this.conn);
   }
 }
 

@@ -15,6 +15,15 @@ export function workflowsPath(): string {
   throw new Error(`workflow sources not found in ${dir}`);
 }
 
+/**
+ * A prebuilt workflow bundle when there is one (`npm run build` writes dist/workflow-bundle.js, or
+ * GPUFLOW_WORKFLOW_BUNDLE names one): the worker then starts without webpack in its memory.
+ */
+export function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const bundle = process.env.GPUFLOW_WORKFLOW_BUNDLE ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'workflow-bundle.js');
+  return existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: workflowsPath() };
+}
+
 export interface GpuflowWorkerOptions {
   connection: NativeConnection;
   temporal: TemporalConfig;
@@ -31,7 +40,7 @@ export async function createGpuflowWorker(opts: GpuflowWorkerOptions): Promise<W
     connection: opts.connection,
     namespace: opts.temporal.namespace,
     taskQueue: opts.temporal.taskQueue,
-    workflowsPath: workflowsPath(),
+    ...workflowCode(),
     activities: createActivities({ registry: opts.registry, sshKey: opts.sshKey }),
     // In-flight activities get time to stop jobs cleanly before the worker exits.
     shutdownGraceTime: '30s',

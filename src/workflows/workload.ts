@@ -384,6 +384,7 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
       ref: target,
       workloadId,
       command: spec.command ?? '',
+      ...(spec.image ? { image: spec.image } : {}),
       env: spec.env,
       secretEnv: spec.secretEnv,
       ports: spec.ports,

@@ -6,6 +6,7 @@ import ms from 'ms';
 import { z } from 'zod';
 import { moneyFromDecimal, toJSON, type MoneyJSON } from '../money/money.js';
 import { toAlpha3 } from '../providers/sdk/country.js';
+import { expandRecipe } from '../recipes/recipe.js';
 
 const duration = (field: string) =>
   z
@@ -68,8 +69,9 @@ export const WorkloadSpecSchema = z
     image: z.string().min(1).optional(),
     /** Shell command the job runs. */
     command: z.string().min(1).optional(),
-    recipe: z
-      .object({ name: z.string().min(1), params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) })
+    /** Set by recipe expansion: which recipe and parameters produced `command`. */
+    recipeRef: z
+      .object({ name: z.string().min(1), params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) })
       .strict()
       .optional(),
     gpu: z
@@ -122,11 +124,8 @@ export const WorkloadSpecSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (!s.command && !s.recipe) {
-      ctx.addIssue({ code: 'custom', path: ['command'], message: 'set command (a shell command) or recipe (a recipe name and params)' });
-    }
-    if (s.command && s.recipe) {
-      ctx.addIssue({ code: 'custom', path: ['recipe'], message: 'set either command or recipe, not both' });
+    if (!s.command) {
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'set command (a shell command) or recipe: { name, params }' });
     }
     const deny = new Set(s.placement.providers.deny ?? []);
     for (const p of s.placement.providers.allow ?? []) {
@@ -144,9 +143,27 @@ export class InvalidWorkloadSpecError extends Error {
   }
 }
 
-/** Validates a spec; throws InvalidWorkloadSpecError naming each bad field. */
+/**
+ * Validates a spec, expanding `recipe: { name, params }` first; throws InvalidWorkloadSpecError
+ * naming each bad field.
+ */
 export function parseWorkloadSpec(input: unknown): WorkloadSpec {
-  const r = WorkloadSpecSchema.safeParse(input);
+  let raw = input;
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'recipe' in raw) {
+    const withRecipe = raw as Record<string, unknown>;
+    if (withRecipe.command) throw new InvalidWorkloadSpecError([{ path: 'recipe', message: 'set either command or recipe, not both' }]);
+    try {
+      raw = expandRecipe(withRecipe);
+    } catch (e) {
+      throw new InvalidWorkloadSpecError(
+        (e as Error).message.split('\n').map((line) => {
+          const i = line.indexOf(': ');
+          return i > 0 && !line.slice(0, i).includes(' ') ? { path: line.slice(0, i), message: line.slice(i + 2) } : { path: 'recipe', message: line };
+        }),
+      );
+    }
+  }
+  const r = WorkloadSpecSchema.safeParse(raw);
   if (!r.success) {
     throw new InvalidWorkloadSpecError(
       r.error.issues.map((i) => ({

@@ -38,7 +38,8 @@ export interface TestEnv {
   /** Env vars for a child gpuflow process pointed at this environment. */
   childEnv: NodeJS.ProcessEnv;
   startWorker(): Promise<Worker>;
-  spawnWorker(): Promise<ChildProcess>;
+  /** `fromDist`: the compiled worker with its prebuilt bundle (npm run build), as in production. */
+  spawnWorker(opts?: { fromDist?: boolean }): Promise<ChildProcess>;
   teardown(): Promise<void>;
 }
 
@@ -88,10 +89,11 @@ export async function startTestEnv(opts: { catalog?: LocalCatalogInput; taskQueu
       runs.push(worker.run().finally(() => connection.close()));
       return worker;
     },
-    async spawnWorker() {
+    async spawnWorker(spawnOpts: { fromDist?: boolean } = {}) {
+      const entry = spawnOpts.fromDist ? [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')] : nodeEntryArgs('cli/main');
       const child = spawn(
         process.execPath,
-        [...nodeEntryArgs('cli/main'), 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
+        [...entry, 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
         { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] },
       );
       children.push(child);

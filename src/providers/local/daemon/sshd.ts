@@ -152,6 +152,9 @@ ClientAliveCountMax 4
 MaxStartups 50:30:200
 LogLevel INFO
 Subsystem sftp /usr/lib/openssh/sftp-server
+# The login shell sshd starts reads $HOME/.bashrc: pointing HOME at the instance keeps the host
+# user's rc files (pyenv, conda...) out of every instance command.
+SetEnv HOME=${p.home}
 ForceCommand ${p.entry}
 `;
 }
