@@ -16,7 +16,7 @@ import { sshExec, waitForSsh } from '../src/ssh/sshClient.js';
 import { startTestEnv, waitFor } from '../test/helpers/environment.js';
 import { TEST_CATALOG } from '../test/helpers/testCatalog.js';
 
-const { values } = parseArgs({ options: { concurrent: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { concurrent: { type: 'string', default: '100' }, 'worker-heap-mb': { type: 'string' } } });
 const CONCURRENT = Number(values.concurrent);
 const JOB = 'echo done';
 
@@ -55,7 +55,8 @@ try {
   }
 
   // One worker process for everything, so its RSS and CPU are the worker's alone.
-  const worker = await env.spawnWorker({ fromDist: true });
+  const heap = values['worker-heap-mb'];
+  const worker = await env.spawnWorker({ fromDist: true, ...(heap ? { nodeArgs: [`--max-old-space-size=${heap}`] } : {}) });
   await floorOnce(0); // warm-up: sshd host keys, module loading
   await gpuflowOnce('warmup');
   const floorMs = await floorOnce(1);

@@ -7,7 +7,12 @@ eval "export $(bash scripts/ensure-deps.sh | tail -n 1)"
 shopt -s globstar nullglob
 
 npx tsc -p tsconfig.json --noEmit
-npx eslint src test bench
+npx eslint src test bench scripts
+# The compiled package (dist/, prebuilt workflow bundle) is what users run: build it and smoke it
+# with plain node, which is stricter about ESM/CommonJS imports than tsx. The worker-crash test
+# runs the compiled worker.
+npm run build >/dev/null
+node dist/cli/main.js --help >/dev/null
 
 files=(test/unit/**/*.test.ts test/conformance/**/*.test.ts test/integration/**/*.test.ts)
 # One file at a time: integration files each run their own Temporal server and sshd fleet on 2 cores.

@@ -42,8 +42,11 @@ export function launchCommand(workloadId: string): string {
   ].join('\n');
 }
 
-/** A process is alive if it exists and is not a zombie (kill -0 succeeds on zombies). */
-const ALIVE_FN = `alive() { s=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$s" ] && [ "\${s#Z}" = "$s" ]; }`;
+/**
+ * A process is alive if it exists and is not a zombie (kill -0 succeeds on zombies). Read from
+ * /proc, not ps: no fork, so a loaded node cannot make a live job look dead.
+ */
+const ALIVE_FN = `alive() { [ -r "/proc/$1/stat" ] || return 1; read -r _ _ st _ < "/proc/$1/stat" || return 0; [ "$st" != Z ]; }`;
 
 /** Prints EXIT <code>, RUNNING, or LOST (no process and no exit code: the node lost it). */
 export function pollCommand(workloadId: string): string {

@@ -120,13 +120,16 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
         if (launched.code !== 0) throw ApplicationFailure.retryable(`launching the job failed: ${launched.stderr.trim()}`, 'LaunchFailed');
         const reattached = !launched.stdout.includes('STARTED');
         ctx.log.info(reattached ? 're-attached to running job' : 'job started', { workloadId: input.workloadId });
+        let lostOnce = false;
         for (;;) {
           ctx.heartbeat({ phase: 'running' });
           const r = await run(pollCommand(input.workloadId), 30_000);
           const line = r.stdout.trim();
           if (line.startsWith('EXIT ')) return { exitCode: Number(line.slice(5)), reattached };
-          if (line === 'LOST') throw ApplicationFailure.nonRetryable('the job process is gone without an exit code (node lost it)', 'JobLost');
-          await ctx.sleep(input.pollMs);
+          // LOST must be seen twice in a row: one odd reading on a loaded node is not a lost job.
+          if (line === 'LOST' && lostOnce) throw ApplicationFailure.nonRetryable('the job process is gone without an exit code (node lost it)', 'JobLost');
+          lostOnce = line === 'LOST';
+          await ctx.sleep(lostOnce ? 1_000 : input.pollMs);
         }
       } catch (e) {
         if (!(e instanceof CancelledFailure) && !ctx.cancellationSignal.aborted) throw e;

@@ -39,7 +39,7 @@ export interface TestEnv {
   childEnv: NodeJS.ProcessEnv;
   startWorker(): Promise<Worker>;
   /** `fromDist`: the compiled worker with its prebuilt bundle (npm run build), as in production. */
-  spawnWorker(opts?: { fromDist?: boolean }): Promise<ChildProcess>;
+  spawnWorker(opts?: { fromDist?: boolean; nodeArgs?: string[] }): Promise<ChildProcess>;
   teardown(): Promise<void>;
 }
 
@@ -89,11 +89,11 @@ export async function startTestEnv(opts: { catalog?: LocalCatalogInput; taskQueu
       runs.push(worker.run().finally(() => connection.close()));
       return worker;
     },
-    async spawnWorker(spawnOpts: { fromDist?: boolean } = {}) {
+    async spawnWorker(spawnOpts: { fromDist?: boolean; nodeArgs?: string[] } = {}) {
       const entry = spawnOpts.fromDist ? [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')] : nodeEntryArgs('cli/main');
       const child = spawn(
         process.execPath,
-        [...entry, 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
+        [...(spawnOpts.nodeArgs ?? []), ...entry, 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
         { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] },
       );
       children.push(child);

@@ -12,7 +12,8 @@ after(async () => {
 });
 
 it('survives kill -9 of the worker while the job runs', async () => {
-  const first = await env.spawnWorker();
+  // The compiled worker (npm run build), as deployed; scripts/test.sh builds before testing.
+  const first = await env.spawnWorker({ fromDist: true });
   // The job appends one line per start: a restarted job would show two "start" lines.
   const wl = await env.client.launch({
     name: 'crash',
@@ -22,7 +23,7 @@ it('survives kill -9 of the worker while the job runs', async () => {
   await waitFor('job running', async () => (await wl.status()).state === 'running', 90_000, 250);
   await new Promise((r) => setTimeout(r, 1500));
   await killHard(first);
-  await env.spawnWorker();
+  await env.spawnWorker({ fromDist: true });
   const result = await wl.result();
   assert.equal(result.outcome, 'succeeded');
   assert.equal(result.exitCode, 0);
