@@ -58,6 +58,20 @@ export function instanceActivities({ registry, sshPublicKey }: InstanceActivityD
       });
     },
 
+    /**
+     * Sweeps a failed create: terminates any instance carrying this refId. A create whose response
+     * was lost (timeout, 5xx after the provider acted) must not leave an orphan billing.
+     */
+    async terminateByRefId(input: { connection: string; location: string; refId: string }): Promise<number> {
+      return asActivityFailure(async () => {
+        const client = await registry.client(input.connection, input.location);
+        const found = (await client.listInstances({})).filter((i) => i.refId === input.refId && i.status.lifecycleStatus !== 'terminated');
+        for (const i of found) await client.terminateInstance(i.cloudId);
+        if (found.length) Context.current().log.warn('terminated instance(s) left by a failed create', { refId: input.refId, count: found.length });
+        return found.length;
+      });
+    },
+
     /** Idempotent: an instance already gone counts as terminated. Returns the final view if readable. */
     async terminateInstance(ref: InstanceRef): Promise<Instance | null> {
       return asActivityFailure(async () => {

@@ -292,6 +292,10 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
             [{ offer: candidate, refId, name: `${spec.name}-${attempts.length}`, tags: { 'gpuflow-workload': workloadId, 'gpuflow-project': spec.project, 'gpuflow-tenant': spec.tenant } }],
           ));
         } catch (e) {
+          // Whatever the error, no instance may survive a failed create.
+          await CancellationScope.nonCancellable(() =>
+            cleanup.terminateByRefId({ connection: candidate.connection, location: candidate.location, refId }),
+          );
           const cause = e instanceof ActivityFailure ? e.cause : undefined;
           if (cause instanceof ApplicationFailure && cause.type && PLACEMENT_ERRORS.includes(cause.type)) {
             const details = cause.details?.[0] as { scope?: string } | undefined;

@@ -72,6 +72,21 @@ describe('workloadWorkflow', () => {
     }
   });
 
+  it('never makes a second instance when create responses are lost', async () => {
+    const before = await env.admin.stats();
+    await env.admin.setFaults({ loseCreateResponses: 2 });
+    try {
+      const wl = await env.client.launch({ name: 'lost-response', command: 'true', gpu: { classes: ['L4'] } });
+      const r = await wl.result();
+      assert.equal(r.outcome, 'succeeded');
+      const after = await env.admin.stats();
+      assert.equal(after.createsAccepted - before.createsAccepted, 1, 'retried creates returned the instance the first one made');
+      assert.equal(after.byRefId[r.attempts[0]!.refId], 1);
+    } finally {
+      await env.admin.clearFaults();
+    }
+  });
+
   it('terminates the instance when the workload is cancelled mid-job', async () => {
     const wl = await env.client.launch({ name: 'cancel', command: 'sleep 300', gpu: { classes: ['L4'] } });
     await waitFor('job running', async () => (await wl.status()).state === 'running', 60_000);
