@@ -10,7 +10,7 @@ export {
   defaultCatalog,
   loadCatalogFile,
   parseCatalog,
-  parseGpuDescription,
+  readGpuDescription,
   type LocalCatalog,
   type LocalCatalogInput,
   type LocalInstanceTypeSpec,

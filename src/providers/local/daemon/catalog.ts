@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { moneyFromDecimal, toJSON, type MoneyJSON } from '../../../money/money.js';
-import { bytes } from '../../sdk/bytes.js';
+import { byteCountIn, bytes } from '../../sdk/bytes.js';
+import { parseGpuDescription } from '../../sdk/gpu.js';
 import { makeGenericInstanceTypeId } from '../../sdk/ids.js';
 import {
   CountryAlpha3Schema,
@@ -127,22 +128,22 @@ export interface ResolvedGpu extends Gpu {
 }
 
 /**
- * Parses a Lambda-style description, "1x H100 (80 GB SXM5)": count, name (a leading "Tesla" is
- * dropped, spaces removed: "RTX 4090" → "RTX4090"), memory in GiB, and the interconnect.
+ * Reads a catalog's GPU description ("1x H100 (80 GB SXM5)") with the contract's GPU normalizer,
+ * insisting on what a catalog must say: a count, a model and its memory.
  */
-export function parseGpuDescription(desc: string): { count: number; name: string; memoryGiB: number; networkDetails: string } {
-  const m = /^\s*(\d+)\s*x\s+(.+?)\s*\(\s*(\d+)\s*GB\s*([^)]*)\)\s*$/i.exec(desc);
-  if (!m) throw new Error(`cannot read GPU description "${desc}": write it like "1x H100 (80 GB SXM5)"`);
-  const count = Number(m[1]);
-  if (count < 1) throw new Error(`GPU description "${desc}" has no GPUs`);
-  const name = m[2].replace(/^tesla\s+/i, '').replace(/\s+/g, '');
-  return { count, name, memoryGiB: Number(m[3]), networkDetails: m[4].trim() };
+export function readGpuDescription(desc: string): { count: number; name: string; memoryGiB: number; networkDetails: string; manufacturer: Gpu['manufacturer']; memoryDetails: string } {
+  const g = parseGpuDescription(desc);
+  const memoryGiB = g ? byteCountIn(g.memory, 'GiB') : 0;
+  if (!g || !/^\s*\d+\s*x\s/i.test(desc) || memoryGiB === 0) {
+    throw new Error(`cannot read GPU description "${desc}": write it like "1x H100 (80 GB SXM5)"`);
+  }
+  return { count: g.count, name: g.name, memoryGiB, networkDetails: g.networkDetails, manufacturer: g.manufacturer, memoryDetails: g.memoryDetails };
 }
 
 /** The type's GPUs, or undefined for a CPU-only type. */
 export function resolveGpu(t: LocalInstanceTypeSpec): ResolvedGpu | undefined {
   if (!t.gpuDescription && !t.gpu) return undefined;
-  const parsed = t.gpuDescription ? parseGpuDescription(t.gpuDescription) : undefined;
+  const parsed = t.gpuDescription ? readGpuDescription(t.gpuDescription) : undefined;
   const count = t.gpu?.count ?? parsed?.count;
   const name = t.gpu?.name ?? parsed?.name;
   const memoryGiB = t.gpu?.memoryGiB ?? parsed?.memoryGiB;
@@ -150,11 +151,11 @@ export function resolveGpu(t: LocalInstanceTypeSpec): ResolvedGpu | undefined {
     throw new Error(`instance type "${t.type}": give gpuDescription ("1x H100 (80 GB SXM5)") or gpu.count, gpu.name and gpu.memoryGiB`);
   }
   const networkDetails = t.gpu?.networkDetails ?? parsed?.networkDetails ?? '';
-  const manufacturer = t.gpu?.manufacturer ?? 'NVIDIA';
+  const manufacturer = t.gpu?.manufacturer ?? parsed?.manufacturer ?? 'NVIDIA';
   return {
     count,
     memory: bytes(memoryGiB, 'GiB'),
-    memoryDetails: t.gpu?.memoryDetails ?? '',
+    memoryDetails: t.gpu?.memoryDetails ?? parsed?.memoryDetails ?? '',
     networkDetails,
     manufacturer,
     name,

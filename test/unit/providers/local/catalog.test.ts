@@ -10,17 +10,17 @@ import {
   loadCatalogFile,
   locationsOf,
   parseCatalog,
-  parseGpuDescription,
+  readGpuDescription,
   resolveGpu,
 } from '../../../../src/providers/local/daemon/catalog.js';
 import { InstanceTypeSchema, LocationSchema } from '../../../../src/providers/sdk/types.js';
 
 describe('local cloud catalog', () => {
   it('parses Lambda-style GPU descriptions', () => {
-    assert.deepEqual(parseGpuDescription('1x H100 (80 GB SXM5)'), { count: 1, name: 'H100', memoryGiB: 80, networkDetails: 'SXM5' });
-    assert.deepEqual(parseGpuDescription('8x Tesla V100 (16 GB)'), { count: 8, name: 'V100', memoryGiB: 16, networkDetails: '' });
-    assert.deepEqual(parseGpuDescription('2x RTX 4090 (24 GB PCIe)'), { count: 2, name: 'RTX4090', memoryGiB: 24, networkDetails: 'PCIe' });
-    assert.throws(() => parseGpuDescription('an H100'), /write it like "1x H100 \(80 GB SXM5\)"/);
+    assert.deepEqual(readGpuDescription('1x H100 (80 GB SXM5)'), { count: 1, name: 'H100', memoryGiB: 80, networkDetails: 'SXM5', manufacturer: 'NVIDIA', memoryDetails: '' });
+    assert.deepEqual(readGpuDescription('8x Tesla V100 (16 GB)'), { count: 8, name: 'V100', memoryGiB: 16, networkDetails: '', manufacturer: 'NVIDIA', memoryDetails: '' });
+    assert.deepEqual(readGpuDescription('2x RTX 4090 (24 GB PCIe)'), { count: 2, name: 'RTX4090', memoryGiB: 24, networkDetails: 'PCIe', manufacturer: 'NVIDIA', memoryDetails: '' });
+    assert.throws(() => readGpuDescription('an H100'), /write it like "1x H100 \(80 GB SXM5\)"/);
   });
 
   it('explicit gpu fields override the description', () => {
