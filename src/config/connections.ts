@@ -7,17 +7,46 @@ import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 
+const connectionName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'connection names are lower-case letters, digits and "-"');
+
 const LocalConnectionSchema = z
   .object({
     kind: z.literal('local'),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'connection names are lower-case letters, digits and "-"'),
+    name: connectionName,
     url: z.url('url must be the local cloud daemon URL, e.g. http://127.0.0.1:7600'),
     tokenFile: z.string().min(1, 'tokenFile must point to the file holding the bearer token'),
     provisioningTimeout: z.number().int().positive().optional(),
   })
   .strict();
 
-export const ConnectionSchema = z.discriminatedUnion('kind', [LocalConnectionSchema]);
+/** Fields shared by API-key clouds: the key lives in a file (0600), never in the YAML. */
+const apiKeyConnection = {
+  name: connectionName,
+  apiKeyFile: z.string().min(1, 'apiKeyFile must point to the file holding the API key'),
+  provisioningTimeout: z.number().int().positive().optional(),
+  /** Test only: a local replica's URL (test/replicas). Real connections leave it out. */
+  testReplica: z.boolean().optional(),
+};
+
+const LambdaConnectionSchema = z
+  .object({
+    kind: z.literal('lambda'),
+    ...apiKeyConnection,
+    /** Default https://cloud.lambda.ai; tests point it at a replica. */
+    baseUrl: z.url('baseUrl must be a URL such as https://cloud.lambda.ai').optional(),
+  })
+  .strict();
+
+const ShadeformConnectionSchema = z
+  .object({
+    kind: z.literal('shadeform'),
+    ...apiKeyConnection,
+    /** Default https://api.shadeform.ai/v1; tests point it at a replica. */
+    baseUrl: z.url('baseUrl must be a URL such as https://api.shadeform.ai/v1').optional(),
+  })
+  .strict();
+
+export const ConnectionSchema = z.discriminatedUnion('kind', [LocalConnectionSchema, LambdaConnectionSchema, ShadeformConnectionSchema]);
 export type Connection = z.infer<typeof ConnectionSchema>;
 
 export const ConnectionsFileSchema = z.object({ connections: z.array(ConnectionSchema) }).strict();

@@ -1,7 +1,9 @@
 /** The worker's provider connections by name, and their clients by location. */
 import type { Connection } from '../config/connections.js';
 import { readSecretFile } from '../config/connections.js';
+import { LambdaCredential } from './lambda/index.js';
 import { LocalCredential } from './local/index.js';
+import { ShadeformCredential } from './shadeform/index.js';
 import type { CloudClient, CloudCredential } from './sdk/client.js';
 
 export interface RegisteredConnection {
@@ -17,6 +19,20 @@ export function credentialFor(c: Connection): CloudCredential {
   switch (c.kind) {
     case 'local':
       return new LocalCredential({ refId: c.name, url: c.url, token: readSecretFile(c.tokenFile) });
+    case 'lambda':
+      return new LambdaCredential({
+        refId: c.name,
+        apiKey: readSecretFile(c.apiKeyFile),
+        ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
+        ...(c.testReplica ? { testReplica: true } : {}),
+      });
+    case 'shadeform':
+      return new ShadeformCredential({
+        refId: c.name,
+        apiKey: readSecretFile(c.apiKeyFile),
+        ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
+        ...(c.testReplica ? { testReplica: true } : {}),
+      });
   }
 }
 

@@ -38,12 +38,29 @@ export interface TestEnv {
   /** Env vars for a child gpuflow process pointed at this environment. */
   childEnv: NodeJS.ProcessEnv;
   startWorker(): Promise<Worker>;
-  /** `fromDist`: the compiled worker with its prebuilt bundle (npm run build), as in production. */
-  spawnWorker(opts?: { fromDist?: boolean; nodeArgs?: string[] }): Promise<ChildProcess>;
+  /**
+   * `fromDist`: the compiled worker with its prebuilt bundle (npm run build), as in production.
+   * `captureOutput`: the child's stdout and stderr are pipes (read them, e.g. to check its logs).
+   * `env`: extra environment for the child (e.g. GPUFLOW_LOG_LEVEL).
+   */
+  spawnWorker(opts?: { fromDist?: boolean; nodeArgs?: string[]; captureOutput?: boolean; env?: NodeJS.ProcessEnv }): Promise<ChildProcess>;
   teardown(): Promise<void>;
 }
 
-export async function startTestEnv(opts: { catalog?: LocalCatalogInput; taskQueue?: string } = {}): Promise<TestEnv> {
+/** What `extraConnections` gets: the environment's directory and its local cloud. */
+export interface ExtraConnectionsContext {
+  dir: string;
+  cloud: LocalCloudHandle;
+}
+
+export async function startTestEnv(
+  opts: {
+    catalog?: LocalCatalogInput;
+    taskQueue?: string;
+    /** More provider connections for the worker next to "local", e.g. replicas of real clouds backed by the local cloud. */
+    extraConnections?: (ctx: ExtraConnectionsContext) => Connection[] | Promise<Connection[]>;
+  } = {},
+): Promise<TestEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'gpuflow-test-'));
   const server = await startDevServer({ headless: true });
   const token = randomBytes(16).toString('hex');
@@ -52,6 +69,7 @@ export async function startTestEnv(opts: { catalog?: LocalCatalogInput; taskQueu
   const cloud = await startLocalCloud({ dataDir: join(dir, 'cloud'), token, port: 0, catalog: LocalCatalogSchema.parse(opts.catalog ?? TEST_CATALOG) });
   const admin = new LocalCloudAdmin({ url: cloud.url, token });
   const connections: Connection[] = [{ kind: 'local', name: 'local', url: cloud.url, tokenFile }];
+  if (opts.extraConnections) connections.push(...(await opts.extraConnections({ dir, cloud })));
   const connectionsFile = join(dir, 'connections.yaml');
   writeConnections(connectionsFile, connections);
   const sshKeyFile = join(dir, 'ssh', 'id_ed25519');
@@ -89,12 +107,12 @@ export async function startTestEnv(opts: { catalog?: LocalCatalogInput; taskQueu
       runs.push(worker.run().finally(() => connection.close()));
       return worker;
     },
-    async spawnWorker(spawnOpts: { fromDist?: boolean; nodeArgs?: string[] } = {}) {
+    async spawnWorker(spawnOpts: { fromDist?: boolean; nodeArgs?: string[]; captureOutput?: boolean; env?: NodeJS.ProcessEnv } = {}) {
       const entry = spawnOpts.fromDist ? [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')] : nodeEntryArgs('cli/main');
       const child = spawn(
         process.execPath,
         [...(spawnOpts.nodeArgs ?? []), ...entry, 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
-        { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] },
+        { env: { ...childEnv, ...spawnOpts.env }, stdio: spawnOpts.captureOutput ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'] },
       );
       children.push(child);
       return child;
