@@ -18,6 +18,7 @@ import { createGpuflowWorker } from '../worker/worker.js';
 import { startDevEnvironment } from './devEnvironment.js';
 import { followWorkload, rootMessage } from './follow.js';
 import { formatStatus } from './format.js';
+import { registerOffersCommands } from './offers.js';
 
 const program = new Command();
 program.name('gpuflow').description('Run GPU workloads across clouds as durable Temporal workflows').version('0.1.0');
@@ -233,6 +234,8 @@ program
       console.log(`${id}: ${state}`);
     });
   });
+
+registerOffersCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof InvalidWorkloadSpecError) console.error(e.message);

@@ -11,6 +11,7 @@ import { Client, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/
 import { TypedSearchAttributes } from '@temporalio/common';
 import { temporalConfigFromEnv, type TemporalConfig } from '../config/temporalConfig.js';
 import { connectClient } from '../temporal/connect.js';
+import { formatGpuCount } from '../routing/constraints.js';
 import { parseWorkloadSpec, type AutoShutdown, type WorkloadSpecInput } from '../workload/spec.js';
 import {
   logsUpdate,
@@ -85,7 +86,7 @@ export class GpuflowClient {
         { key: SA_PROJECT, value: spec.project },
         { key: SA_TENANT, value: spec.tenant },
       ]),
-      memo: { name: spec.name, gpu: `${spec.gpu.count}x ${spec.gpu.classes.join('|')}`, spot: spec.spot },
+      memo: { name: spec.name, gpu: `${formatGpuCount(spec.gpu.count)}x ${spec.gpu.classes.join('|')}`, spot: spec.spot },
     });
     return new WorkloadHandle(workloadId, handle);
   }

@@ -18,6 +18,8 @@ export const OfferSchema = z.object({
   gpu: GpuSchema.optional(),
   vcpu: z.number().int().nonnegative(),
   memoryGiB: z.number().nonnegative(),
+  /** Fixed disk of the instance, when the provider states one (absent: sized at create, or unknown). */
+  diskGiB: z.number().nonnegative().optional(),
   spot: z.boolean(),
   pricePerHour: MoneySchema,
   available: z.boolean(),
@@ -39,6 +41,7 @@ export function offersFromInstanceTypes(
     const loc = byName.get(it.location);
     if (!loc) continue; // a type in a location the provider does not list cannot be placed
     const gpu = it.supportedGpus[0];
+    const diskGiB = fixedDiskGiB(it);
     const base = {
       connection,
       provider: it.provider,
@@ -51,6 +54,7 @@ export function offersFromInstanceTypes(
       ...(gpu ? { gpu } : {}),
       vcpu: it.vcpu,
       memoryGiB: byteCountIn(it.memory, 'GiB'),
+      ...(diskGiB !== undefined ? { diskGiB } : {}),
       available: it.isAvailable && loc.available,
       seenAt,
     };
@@ -60,3 +64,9 @@ export function offersFromInstanceTypes(
   return offers;
 }
 
+
+/** The type's fixed disk in GiB: the sum of its non-elastic storage; undefined if any is elastic or none is listed. */
+function fixedDiskGiB(it: InstanceType): number | undefined {
+  if (it.supportedStorage.length === 0 || it.supportedStorage.some((s) => s.isElastic)) return undefined;
+  return it.supportedStorage.reduce((sum, s) => sum + s.count * byteCountIn(s.size, 'GiB'), 0);
+}

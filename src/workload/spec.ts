@@ -5,8 +5,8 @@
 import ms from 'ms';
 import { z } from 'zod';
 import { moneyFromDecimal, toJSON, type MoneyJSON } from '../money/money.js';
-import { toAlpha3 } from '../providers/sdk/country.js';
 import { expandRecipe } from '../recipes/recipe.js';
+import { COUNTRY_GROUPS, normalizeCountryPin } from '../routing/countries.js';
 
 const duration = (field: string) =>
   z
@@ -34,13 +34,36 @@ const decimalPrice = z
     }
   });
 
+/** An ISO 3166-1 code (alpha-2 or alpha-3, normalized to alpha-3) or a named group such as "EU". */
 const countryCode = z.string().transform((v, ctx) => {
-  const a3 = toAlpha3(v);
-  if (!a3) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not an ISO 3166-1 country code: use alpha-2 (DE) or alpha-3 (DEU)` });
+  const pin = normalizeCountryPin(v);
+  if (!pin) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not an ISO 3166-1 country code: use alpha-2 (DE), alpha-3 (DEU) or a group (${Object.keys(COUNTRY_GROUPS).join(', ')})`,
+    });
     return z.NEVER;
   }
-  return a3;
+  return pin;
+});
+
+/** GPUs per instance: a number, or an inclusive range { min, max }. */
+const gpuCount = z.union([
+  z.number().int().min(1).max(64),
+  z
+    .object({ min: z.number().int().min(1).max(64), max: z.number().int().min(1).max(64) })
+    .strict()
+    .refine((r) => r.min <= r.max, { message: 'gpu.count.min must be <= gpu.count.max' }),
+]);
+
+const INTERCONNECTS: Record<string, string> = { PCIE: 'PCIe', SXM: 'SXM', SXM2: 'SXM2', SXM3: 'SXM3', SXM4: 'SXM4', SXM5: 'SXM5', SXM6: 'SXM6', NVLINK: 'NVLink', NVL: 'NVL' };
+const interconnect = z.string().transform((v, ctx) => {
+  const spelled = INTERCONNECTS[v.trim().toUpperCase().replace(/[\s_-]+/g, '')];
+  if (!spelled) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not an interconnect: use one of ${Object.values(INTERCONNECTS).join(', ')}` });
+    return z.NEVER;
+  }
+  return spelled;
 });
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
@@ -78,10 +101,23 @@ export const WorkloadSpecSchema = z
       .object({
         /** Acceptable GPU models, e.g. ["H100", "A100"]. */
         classes: z.array(z.string().min(1)).min(1, 'gpu.classes needs at least one GPU model, e.g. ["H100"]'),
-        count: z.number().int().min(1).max(64).default(1),
+        /** GPUs per instance: 8, or { min: 1, max: 8 }. */
+        count: gpuCount.default(1),
+        /** Memory of each GPU, whole GiB. */
         minMemoryGiB: z.number().positive().optional(),
+        /** Acceptable interconnects / form factors: "SXM", ["SXM", "NVLink"], "PCIe"... */
+        interconnect: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(interconnect).min(1)).optional(),
       })
       .strict(),
+    /** Minimum host resources. Offers that do not state a fixed disk size pass minDiskGiB (sized at create). */
+    resources: z
+      .object({
+        minVcpu: z.number().int().positive().optional(),
+        minMemoryGiB: z.number().positive().optional(),
+        minDiskGiB: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     spot: z.enum(['never', 'allow', 'only']).default('never'),
     placement: z
       .object({
@@ -99,6 +135,8 @@ export const WorkloadSpecSchema = z
       .strict()
       .default({ providers: {} }),
     maxPricePerHour: decimalPrice.optional(),
+    /** Per GPU and hour: the instance price divided by its GPU count. */
+    maxPricePerGpuHour: decimalPrice.optional(),
     lifecycle: z
       .object({
         kind: z.enum(['job', 'service']).default('job'),

@@ -1,7 +1,7 @@
 /**
  * Runs the local cloud daemon:
  *
- *   node --import tsx src/providers/local/daemon/main.ts --data-dir DIR --port P --token-file FILE [--catalog catalog.yaml]
+ *   node --import tsx src/providers/local/daemon/main.ts --data-dir DIR --port P --token-file FILE [--catalog catalog.yaml | --from-skypilot DIR]
  *
  * Prints one JSON line `{"url":..., "pid":...}` on stdout once listening (logs go to stderr) and
  * shuts down cleanly on SIGTERM/SIGINT, leaving the state in DIR for the next start.
@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { loadCatalogFile } from './catalog.js';
+import { skypilotToLocalCatalog } from '../../../catalog/skypilot/toLocalCatalog.js';
+import { loadCatalogFile, parseCatalog } from './catalog.js';
 import { startLocalCloud } from './server.js';
 
 function parsePort(v: string): number {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     .requiredOption('--token-file <file>', 'file holding the bearer token clients must send')
     .option('--init-token', 'create the token file with a random token if it does not exist', false)
     .option('--catalog <file>', 'catalog YAML (regions, instance types, prices, capacity); default: built-in')
+    .option('--from-skypilot <dir>', 'catalog from a SkyPilot catalog directory (<cloud>/vms.csv), as `gpuflow catalog seed-local` writes it')
     .option('--log-level <level>', 'pino log level', process.env.GPUFLOW_LOG_LEVEL ?? 'info')
     .parse(process.argv);
   const o = program.opts<{
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     tokenFile: string;
     initToken: boolean;
     catalog?: string;
+    fromSkypilot?: string;
     logLevel: string;
   }>();
 
@@ -58,7 +61,12 @@ async function main(): Promise<void> {
     pino.destination(2),
   );
   const token = readToken(o.tokenFile, o.initToken);
-  const catalog = o.catalog ? loadCatalogFile(o.catalog) : undefined;
+  if (o.catalog && o.fromSkypilot) throw new Error('give --catalog or --from-skypilot, not both');
+  const catalog = o.catalog
+    ? loadCatalogFile(o.catalog)
+    : o.fromSkypilot
+      ? parseCatalog(skypilotToLocalCatalog(o.fromSkypilot).catalog, `catalog from SkyPilot ${o.fromSkypilot}`)
+      : undefined;
   const handle = await startLocalCloud({ dataDir: o.dataDir, host: o.host, port: o.port, token, catalog, logger });
   process.stdout.write(`${JSON.stringify({ url: handle.url, pid: process.pid })}\n`);
 
