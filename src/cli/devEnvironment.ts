@@ -25,6 +25,8 @@ export interface DevEnvironmentOptions {
   uiPort?: number;
   headless?: boolean;
   localCloudPort?: number;
+  /** Seed the local cloud from a SkyPilot catalog directory (<cloud>/vms.csv) instead of its built-in catalog. */
+  fromSkypilot?: string;
   /** Keep Temporal state in a SQLite file under home (default) or in memory. */
   persist?: boolean;
 }
@@ -39,9 +41,10 @@ export interface DevEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startLocalCloudProcess(opts: { dataDir: string; port: number; tokenFile: string; catalog?: string }): Promise<{ url: string; child: ChildProcess }> {
+export async function startLocalCloudProcess(opts: { dataDir: string; port: number; tokenFile: string; catalog?: string; fromSkypilot?: string }): Promise<{ url: string; child: ChildProcess }> {
   const args = [...nodeEntryArgs('providers/local/daemon/main'), '--data-dir', opts.dataDir, '--port', String(opts.port), '--token-file', opts.tokenFile];
   if (opts.catalog) args.push('--catalog', opts.catalog);
+  if (opts.fromSkypilot) args.push('--from-skypilot', opts.fromSkypilot);
   // Its own process with state on disk: it outlives (and does not share fate with) the worker.
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -79,7 +82,12 @@ export async function startDevEnvironment(opts: DevEnvironmentOptions): Promise<
   try {
     const tokenFile = join(opts.home, 'local-cloud.token');
     ensureToken(tokenFile);
-    const cloud = await startLocalCloudProcess({ dataDir: join(opts.home, 'local-cloud'), port: opts.localCloudPort ?? 0, tokenFile });
+    const cloud = await startLocalCloudProcess({
+      dataDir: join(opts.home, 'local-cloud'),
+      port: opts.localCloudPort ?? 0,
+      tokenFile,
+      ...(opts.fromSkypilot ? { fromSkypilot: opts.fromSkypilot } : {}),
+    });
     child = cloud.child;
     const connectionsFile = join(opts.home, 'connections.yaml');
     const connections: Connection[] = [{ kind: 'local', name: 'local', url: cloud.url, tokenFile }];

@@ -69,8 +69,9 @@ program
   .description('embedded default: Temporal dev server (Web UI on :8233), local cloud and a worker')
   .option('--port <port>', 'Temporal gRPC port', '7233')
   .option('--headless', 'no Web UI')
-  .action(async (o: { port: string; headless?: boolean }) => {
-    const env = await startDevEnvironment({ home: join(gpuflowHome(), 'dev'), temporalPort: Number(o.port), headless: !!o.headless });
+  .option('--from-skypilot <dir>', 'seed the local cloud from a SkyPilot catalog directory')
+  .action(async (o: { port: string; headless?: boolean; fromSkypilot?: string }) => {
+    const env = await startDevEnvironment({ home: join(gpuflowHome(), 'dev'), temporalPort: Number(o.port), headless: !!o.headless, ...(o.fromSkypilot ? { fromSkypilot: o.fromSkypilot } : {}) });
     console.log(`Temporal   ${env.server.address} (namespace ${env.server.namespace})`);
     if (env.server.uiUrl) console.log(`Web UI     ${env.server.uiUrl}`);
     console.log(`local cloud ${env.localCloudUrl}`);
@@ -91,10 +92,11 @@ program
   .argument('<spec>', 'workload spec file (YAML)')
   .option('--exit', 'stop everything once the workload has terminated')
   .option('--port <port>', 'Temporal gRPC port (Web UI on port + 1000)', '7233')
-  .action(async (file: string, o: { exit?: boolean; port: string }) => {
+  .option('--from-skypilot <dir>', 'seed the local cloud from a SkyPilot catalog directory (realistic providers, regions, prices)')
+  .action(async (file: string, o: { exit?: boolean; port: string; fromSkypilot?: string }) => {
     const spec = loadSpecFile(file);
     console.log('starting Temporal dev server, local cloud and worker...');
-    const env = await startDevEnvironment({ home: join(gpuflowHome(), 'dev'), temporalPort: Number(o.port) });
+    const env = await startDevEnvironment({ home: join(gpuflowHome(), 'dev'), temporalPort: Number(o.port), ...(o.fromSkypilot ? { fromSkypilot: o.fromSkypilot } : {}) });
     let failed = false;
     try {
       const c = new GpuflowClient(await connectClient(env.temporal), env.temporal.taskQueue);
