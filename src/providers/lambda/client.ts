@@ -15,14 +15,15 @@ import { z } from 'zod';
 import { moneyFromMinor, toJSON } from '../../money/money.js';
 import { bytes } from '../sdk/bytes.js';
 import type { Capability } from '../sdk/capabilities.js';
-import type { ApiType, CloudClient } from '../sdk/client.js';
+import type { CloudClient } from '../sdk/client.js';
+import { invalidArgs, isInstanceSelectedByArgs } from '../sdk/clientArgs.js';
+import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import { InstanceNotFoundError, InvalidRequestError, isCloudError, AuthenticationError } from '../sdk/errors.js';
 import { hostArchitectureForGpu, parseGpuDescription } from '../sdk/gpu.js';
 import { makeGenericInstanceTypeId, makeGenericInstanceTypeIdFromInstance } from '../sdk/ids.js';
 import {
   CreateInstanceAttrsSchema,
   GetInstanceTypesArgsSchema,
-  isAllLocations,
   isSelectedByArgs,
   ListInstancesArgsSchema,
   type CreateInstanceAttrs,
@@ -240,10 +241,6 @@ export function lambdaInstance(w: LambdaInstanceWire, opts: { testReplica: boole
   };
 }
 
-function invalidArgs(what: string, e: z.ZodError): InvalidRequestError {
-  return new InvalidRequestError(`${what}: ${e.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
-}
-
 function sameKey(a: string, b: string): boolean {
   const kb = (s: string) => s.trim().split(/\s+/).slice(0, 2).join(' ');
   return kb(a) === kb(b);
@@ -263,40 +260,13 @@ export function launchTags(user: Tags, own: Record<string, string>): { key: stri
 
 // --- the client -----------------------------------------------------------------------------------
 
-export class LambdaClient implements CloudClient {
+export class LambdaClient extends CredentialBoundClient<LambdaCredential> implements CloudClient {
   /** Private: it holds the API key. */
   readonly #target: LambdaHttpTarget;
 
-  constructor(
-    private readonly credential: LambdaCredential,
-    /** The location the client was made for (the API is global; informational). */
-    readonly location: string,
-  ) {
+  constructor(credential: LambdaCredential, location: string) {
+    super(credential, location);
     this.#target = credential.httpTarget();
-  }
-
-  getApiType(): ApiType {
-    return 'global';
-  }
-
-  async getCapabilities(): Promise<Capability[]> {
-    return [...LAMBDA_CAPABILITIES];
-  }
-
-  getCloudProviderId(): string {
-    return LAMBDA_PROVIDER_ID;
-  }
-
-  getReferenceId(): string {
-    return this.credential.getReferenceId();
-  }
-
-  getTenantId(): Promise<string> {
-    return this.credential.getTenantId();
-  }
-
-  makeClient(location: string): Promise<CloudClient> {
-    return this.credential.makeClient(location);
   }
 
   // --- catalog ----------------------------------------------------------------------------------
@@ -335,12 +305,7 @@ export class LambdaClient implements CloudClient {
     const a = parsed.data;
     if (a.instanceIds && a.instanceIds.length === 0) return [];
     const all = (await callLambda(this.#target, 'GET', '/instances', z.array(LambdaInstanceSchema), { op: 'instance' })).map((w) => this.toInstance(w));
-    return all.filter(
-      (i) =>
-        (!a.instanceIds || a.instanceIds.includes(i.cloudId)) &&
-        (isAllLocations(a.locations) || a.locations!.includes(i.location)) &&
-        Object.entries(a.tagFilters ?? {}).every(([k, vs]) => i.tags[k] !== undefined && vs.includes(i.tags[k])),
-    );
+    return all.filter((i) => isInstanceSelectedByArgs(i, a));
   }
 
   getInstancePollTimeMs(): number {

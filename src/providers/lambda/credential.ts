@@ -1,46 +1,31 @@
 /** Credential of a Lambda Cloud connection: an API key (sent as Bearer, or Basic like `curl -u key:`). */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../../logging/logger.js';
-import type { Capability } from '../sdk/capabilities.js';
-import type { ApiType, CloudClient, CloudCredential } from '../sdk/client.js';
+import { RATE_LIMIT_OPTION_FIELDS } from '../http/rateLimit.js';
+import type { CloudClient } from '../sdk/client.js';
+import { ApiKeyCredential, headerSecretOption, httpUrlOption, isLoopbackUrl, parseCredentialOptions, refIdOption } from '../sdk/credential.js';
 import { LAMBDA_DEFAULT_BASE_URL, LAMBDA_PROVIDER_ID } from './api.js';
 import { LambdaClient, LAMBDA_CAPABILITIES } from './client.js';
 import type { LambdaHttpTarget } from './http.js';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-export function isLoopbackUrl(u: string): boolean {
-  try {
-    return LOOPBACK_HOSTS.has(new URL(u).hostname);
-  } catch {
-    return false;
-  }
-}
+// Re-exported: part of this adapter's public surface (./index.ts).
+export { isLoopbackUrl };
 
 export const LambdaCredentialOptionsSchema = z
   .object({
-    refId: z.string({ message: 'refId (the connection name) is required' }).min(1, 'refId (the connection name) must not be empty'),
+    refId: refIdOption,
     /** Lambda's API key (cloud.lambda.ai/api-keys). */
-    apiKey: z
-      .string({ message: 'apiKey (the Lambda API key) is required' })
-      .min(1, 'apiKey (the Lambda API key) must not be empty')
-      .refine((k) => !/\s/.test(k), { message: 'apiKey must not contain whitespace' }),
+    apiKey: headerSecretOption('apiKey', 'the Lambda API key'),
     /** Default https://cloud.lambda.ai; tests point it at a replica. */
-    baseUrl: z
-      .url({ message: 'baseUrl must be a URL such as https://cloud.lambda.ai' })
-      .refine((u) => /^https?:\/\//i.test(u), { message: 'baseUrl must start with http:// or https://' })
-      .optional(),
+    baseUrl: httpUrlOption('baseUrl', 'baseUrl must be a URL such as https://cloud.lambda.ai').optional(),
     /** "bearer" (Lambda's recommendation, default) or "basic" (`curl -u key:`). */
     authScheme: z.enum(['bearer', 'basic']).default('bearer'),
     /** Per-request timeout; default 30 s. */
     timeoutMs: z.number().int().positive().optional(),
     /** How often callers should poll an instance; default 5 s (the API allows about one request per second). */
     instancePollMs: z.number().int().positive().optional(),
-    /** How many times a 429 is retried in place before it surfaces as ServiceUnavailableError; default 2. */
-    rateLimitRetries: z.number().int().min(0).max(5).default(2),
-    /** A 429 asking for a longer wait is not retried in place; default 15 s (one launch interval fits). */
-    rateLimitMaxWaitMs: z.number().int().nonnegative().default(15_000),
+    /** rateLimitRetries (default 2) and rateLimitMaxWaitMs (default 15 s): see ../http/rateLimit.ts. */
+    ...RATE_LIMIT_OPTION_FIELDS,
     /**
      * Test only: baseUrl is a local replica (test/replicas/lambda) whose instances are sshd
      * processes on a shared host. The adapter then takes the SSH port and user from the replica's
@@ -61,74 +46,22 @@ function logger(): Logger {
   return (defaultLogger ??= createLogger('lambda', process.env.GPUFLOW_LOG_LEVEL ?? 'warn'));
 }
 
-export class LambdaCredential implements CloudCredential {
-  readonly refId: string;
-  readonly baseUrl: string;
+export class LambdaCredential extends ApiKeyCredential {
   readonly authScheme: 'bearer' | 'basic';
-  readonly timeoutMs: number;
-  readonly instancePollMs: number;
-  readonly rateLimitRetries: number;
-  readonly rateLimitMaxWaitMs: number;
-  readonly testReplica: boolean;
-  /** Not enumerable, so it stays out of JSON, logs and inspection. */
-  declare readonly apiKey: string;
 
   constructor(opts: LambdaCredentialOptions) {
-    const r = LambdaCredentialOptionsSchema.safeParse(opts);
-    if (!r.success) {
-      throw new Error(`invalid Lambda credential: ${r.error.issues.map((i) => `${i.path.join('.') || '(credential)'}: ${i.message}`).join('; ')}`);
-    }
-    this.refId = r.data.refId;
-    this.baseUrl = (r.data.baseUrl ?? LAMBDA_DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.authScheme = r.data.authScheme;
-    this.timeoutMs = r.data.timeoutMs ?? 30_000;
-    this.instancePollMs = r.data.instancePollMs ?? 5_000;
-    this.rateLimitRetries = r.data.rateLimitRetries;
-    this.rateLimitMaxWaitMs = r.data.rateLimitMaxWaitMs;
-    this.testReplica = r.data.testReplica;
-    Object.defineProperty(this, 'apiKey', { value: r.data.apiKey, enumerable: false, writable: false });
-  }
-
-  getApiType(): ApiType {
-    return 'global';
-  }
-
-  async getCapabilities(): Promise<Capability[]> {
-    return [...LAMBDA_CAPABILITIES];
-  }
-
-  getCloudProviderId(): string {
-    return LAMBDA_PROVIDER_ID;
-  }
-
-  getReferenceId(): string {
-    return this.refId;
-  }
-
-  /** One API key is one tenant; the ID is a truncated hash, never the key. */
-  async getTenantId(): Promise<string> {
-    return `lambda-${createHash('sha256').update(this.apiKey).digest('hex').slice(0, 16)}`;
+    const data = parseCredentialOptions(LambdaCredentialOptionsSchema, opts, 'Lambda');
+    super(data, { id: LAMBDA_PROVIDER_ID, capabilities: LAMBDA_CAPABILITIES, defaultBaseUrl: LAMBDA_DEFAULT_BASE_URL, tenantPrefix: 'lambda' });
+    this.authScheme = data.authScheme;
   }
 
   /** The API is global: one client serves every region; `location` only becomes its default. */
-  async makeClient(location: string): Promise<CloudClient> {
+  override async makeClient(location: string): Promise<CloudClient> {
     return new LambdaClient(this, location);
   }
 
   /** @internal The HTTP target (holds the key): for the client only. */
   httpTarget(): LambdaHttpTarget {
-    return {
-      baseUrl: this.baseUrl,
-      apiKey: this.apiKey,
-      authScheme: this.authScheme,
-      timeoutMs: this.timeoutMs,
-      rateLimitRetries: this.rateLimitRetries,
-      rateLimitMaxWaitMs: this.rateLimitMaxWaitMs,
-      logger: logger(),
-    };
-  }
-
-  toJSON(): Record<string, string | boolean> {
-    return { provider: LAMBDA_PROVIDER_ID, refId: this.refId, baseUrl: this.baseUrl, ...(this.testReplica ? { testReplica: true } : {}) };
+    return { ...this.httpTargetFields(), authScheme: this.authScheme, logger: logger() };
   }
 }

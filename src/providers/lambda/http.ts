@@ -6,9 +6,9 @@
  * (Retry-After, else the documented limit) is short. Everything else, and a 429 whose wait is too
  * long, surfaces as a typed error (ServiceUnavailableError with retryAfterMs) for Temporal to retry
  * durably. A 429 is safe to repeat (the request was refused, nothing happened); a 5xx on launch is
- * not (the instance may exist), so 5xx is never repeated here.
+ * not (the instance may exist), so 5xx is never repeated here. The loop is ../http/rateLimit.ts;
+ * sending, timeouts and network failures are ../http/request.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -21,7 +21,8 @@ import {
   ResourceNotFoundError,
   ServiceUnavailableError,
 } from '../sdk/errors.js';
-import { parseRetryAfter } from '../local/http.js';
+import { retryShortRateLimits } from '../http/rateLimit.js';
+import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import { LAMBDA_API_PREFIX, LAMBDA_ERROR_CODES, LAMBDA_RATE_LIMITS, LambdaErrorBodySchema } from './api.js';
 
 /** What a call is about, which decides what "not found" and "rate limited" mean. */
@@ -58,11 +59,6 @@ export function documentedRateLimitWaitMs(op: LambdaOperation): number {
   return op === 'launch' ? LAMBDA_RATE_LIMITS.launchIntervalMs : LAMBDA_RATE_LIMITS.generalIntervalMs;
 }
 
-function bodyText(body: unknown): string {
-  if (typeof body === 'string') return body.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return '';
-}
-
 /** Maps a Lambda error response to a typed cloud error. Matches on `error.code`, never on messages (the spec says so), except Brev's region rule. */
 export function lambdaErrorFromResponse(
   status: number,
@@ -73,20 +69,18 @@ export function lambdaErrorFromResponse(
 ): CloudError {
   const parsed = LambdaErrorBodySchema.safeParse(body);
   const code = parsed.success ? parsed.data.error.code : '';
-  const text = parsed.success ? parsed.data.error.message || code : bodyText(body) || `HTTP ${status}`;
+  const text = parsed.success ? parsed.data.error.message || code : bodySnippet(body) || `HTTP ${status}`;
   const message = `${what}: ${text} (HTTP ${status}${code ? ` ${code}` : ''})`;
   const headerWait = parseRetryAfter(retryAfter);
 
   if (code.startsWith(LAMBDA_ERROR_CODES.providerPrefix)) {
     // Upstream trouble ("provider/internal-unavailable": "Try again shortly").
-    return new ServiceUnavailableError(message, headerWait !== undefined ? { retryAfterMs: headerWait } : undefined);
+    return serviceUnavailable(message, headerWait);
   }
   if (status === 401) return new AuthenticationError(message);
   if (status === 403) return new AuthenticationError(message); // account-inactive, invalid-address: nothing works until a human acts
   if (status === 429) return new ServiceUnavailableError(message, { retryAfterMs: headerWait ?? documentedRateLimitWaitMs(op) });
-  if (status === 408 || status >= 500) {
-    return new ServiceUnavailableError(message, headerWait !== undefined ? { retryAfterMs: headerWait } : undefined);
-  }
+  if (status === 408 || status >= 500) return serviceUnavailable(message, headerWait);
   if (code === LAMBDA_ERROR_CODES.insufficientCapacity) return new InsufficientCapacityError(message, { scope: 'zone' });
   // Lambda quotas are per account, not per region: no other Lambda placement will do better.
   if (code === LAMBDA_ERROR_CODES.quotaExceeded) return new OutOfQuotaError(message, { scope: 'provider' });
@@ -103,10 +97,6 @@ export function lambdaErrorFromResponse(
   return new InvalidRequestError(message);
 }
 
-function scrub(s: string, secret: string): string {
-  return secret ? s.split(secret).join('[redacted]') : s;
-}
-
 /** Sends one request (repeating it only on a short 429) and returns the envelope's `data`. */
 export async function callLambda<T extends z.ZodTypeAny>(
   target: LambdaHttpTarget,
@@ -117,61 +107,31 @@ export async function callLambda<T extends z.ZodTypeAny>(
 ): Promise<z.output<T>> {
   const what = `lambda ${method} ${LAMBDA_API_PREFIX}${path}`;
   const url = `${target.baseUrl}${LAMBDA_API_PREFIX}${path}`;
-  const retries = opts.rateLimitRetries ?? target.rateLimitRetries;
-  const wait = target.sleep ?? ((ms: number) => sleep(ms));
-  for (let attempt = 0; ; attempt++) {
-    const started = Date.now();
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          authorization: authorizationHeader(target.apiKey, target.authScheme),
-          accept: 'application/json',
-          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        signal: AbortSignal.timeout(target.timeoutMs),
-      });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const reason = err.name === 'TimeoutError' ? `timed out after ${target.timeoutMs} ms` : `${err.message}: ${err.cause?.code ?? err.cause?.message ?? 'network error'}`;
-      throw new ServiceUnavailableError(scrub(`${what}: ${reason}`, target.apiKey));
-    }
-    let text = '';
-    try {
-      // Defensive: a proxy echoing request headers must not carry the key into errors, logs or history.
-      text = scrub(await res.text(), target.apiKey);
-    } catch (e) {
-      throw new ServiceUnavailableError(`${what}: reading the response failed: ${(e as Error).message}`);
-    }
-    let body: unknown = text;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    target.logger?.debug({ method, path: `${LAMBDA_API_PREFIX}${path}`, status: res.status, ms: Date.now() - started, attempt }, 'lambda api request');
-    if (res.ok) {
-      const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
-      if (!env.success) {
-        throw new ServiceUnavailableError(
-          `${what}: unexpected response: ${env.error.issues
-            .slice(0, 5)
-            .map((i) => `${i.path.join('.')}: ${i.message}`)
-            .join('; ')}`,
-        );
-      }
-      return env.data.data as z.output<T>;
-    }
-    const err = lambdaErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op);
-    if (res.status === 429 && attempt < retries && (err.retryAfterMs ?? 0) <= target.rateLimitMaxWaitMs) {
-      target.logger?.warn({ path: `${LAMBDA_API_PREFIX}${path}`, waitMs: err.retryAfterMs, attempt: attempt + 1, of: retries }, 'lambda rate limit: waiting before retrying');
-      await wait(err.retryAfterMs ?? documentedRateLimitWaitMs(opts.op));
-      continue;
-    }
-    throw err;
-  }
+  const policy = {
+    retries: opts.rateLimitRetries ?? target.rateLimitRetries,
+    maxWaitMs: target.rateLimitMaxWaitMs,
+    fallbackWaitMs: documentedRateLimitWaitMs(opts.op),
+    sleep: target.sleep,
+    logger: target.logger,
+    provider: 'lambda',
+    path: `${LAMBDA_API_PREFIX}${path}`,
+  };
+  return retryShortRateLimits(policy, async (attempt) => {
+    const { response: res, text, ms } = await sendRequest({
+      method,
+      url,
+      headers: { authorization: authorizationHeader(target.apiKey, target.authScheme) },
+      body: opts.body,
+      timeoutMs: target.timeoutMs,
+      what,
+      secret: target.apiKey,
+    });
+    // A non-JSON body is kept as text: the error mapping quotes it.
+    const body = parseJsonOr(text, text);
+    target.logger?.debug({ method, path: `${LAMBDA_API_PREFIX}${path}`, status: res.status, ms, attempt }, 'lambda api request');
+    if (!res.ok) return { ok: false, status: res.status, error: lambdaErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op) };
+    const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
+    if (!env.success) throw unexpectedResponse(what, env.error);
+    return { ok: true, value: env.data.data as z.output<T> };
+  });
 }

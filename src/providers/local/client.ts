@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import type { Capability } from '../sdk/capabilities.js';
-import type { ApiType, CloudClient } from '../sdk/client.js';
-import { InvalidRequestError } from '../sdk/errors.js';
+import type { CloudClient } from '../sdk/client.js';
+import { invalidArgs } from '../sdk/clientArgs.js';
+import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import {
   CreateInstanceAttrsSchema,
   GetInstanceTypesArgsSchema,
@@ -25,7 +26,7 @@ import {
   type Location,
   type Tags,
 } from '../sdk/types.js';
-import { LOCAL_PROVIDER_ID, type CreateInstanceBody, type LocalCloudInfo } from './api.js';
+import type { CreateInstanceBody, LocalCloudInfo } from './api.js';
 import type { LocalCredential } from './credential.js';
 import { callApi, type HttpTarget } from './http.js';
 
@@ -40,48 +41,18 @@ export const LOCAL_CAPABILITIES: readonly Capability[] = [
   'reboot-instance',
 ];
 
-function invalidArgs(what: string, e: z.ZodError): InvalidRequestError {
-  return new InvalidRequestError(`${what}: ${e.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
-}
-
 const enc = encodeURIComponent;
 
-export class LocalClient implements CloudClient {
+export class LocalClient extends CredentialBoundClient<LocalCredential> implements CloudClient {
   private readonly target: HttpTarget;
 
   constructor(
-    private readonly credential: LocalCredential,
-    /** The location the client was made for (the API is global; informational). */
-    readonly location: string,
+    credential: LocalCredential,
+    location: string,
     private readonly settings: Pick<LocalCloudInfo, 'instancePollMs' | 'instanceTypePollMs' | 'maxCreateRequestsPerMinute'>,
   ) {
+    super(credential, location);
     this.target = { url: credential.url, token: credential.token, timeoutMs: credential.timeoutMs };
-  }
-
-  // --- CloudApi / CloudCredential ---------------------------------------------------------------
-
-  getApiType(): ApiType {
-    return 'global';
-  }
-
-  async getCapabilities(): Promise<Capability[]> {
-    return [...LOCAL_CAPABILITIES];
-  }
-
-  getCloudProviderId(): string {
-    return LOCAL_PROVIDER_ID;
-  }
-
-  getReferenceId(): string {
-    return this.credential.getReferenceId();
-  }
-
-  getTenantId(): Promise<string> {
-    return this.credential.getTenantId();
-  }
-
-  makeClient(location: string): Promise<CloudClient> {
-    return this.credential.makeClient(location);
   }
 
   // --- catalog ----------------------------------------------------------------------------------

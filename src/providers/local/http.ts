@@ -11,9 +11,12 @@ import {
   InvalidRequestError,
   OutOfQuotaError,
   ResourceNotFoundError,
-  ServiceUnavailableError,
 } from '../sdk/errors.js';
+import { parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import { ErrorBodySchema } from './api.js';
+
+// Kept here too: part of this module's public surface (re-exported by ./index.ts; the Lambda and Shadeform adapters once imported it from here).
+export { parseRetryAfter };
 
 export interface HttpTarget {
   url: string;
@@ -29,15 +32,6 @@ export interface RequestOptions {
   notFound?: 'instance' | 'resource';
 }
 
-/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  const t = v.trim();
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  const d = Date.parse(t);
-  return Number.isNaN(d) ? undefined : Math.max(0, d - now);
-}
-
 /** Maps a daemon error response to a typed cloud error. */
 export function errorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, notFound: 'instance' | 'resource' = 'instance'): CloudError {
   const parsed = ErrorBodySchema.safeParse(body);
@@ -51,9 +45,7 @@ export function errorFromResponse(status: number, body: unknown, retryAfter: str
     if (code === 'instance-not-found' && notFound === 'instance') return new InstanceNotFoundError(message);
     return new ResourceNotFoundError(message);
   }
-  if (status === 408 || status === 429 || status >= 500) {
-    return new ServiceUnavailableError(message, retryAfterMs !== undefined ? { retryAfterMs } : undefined);
-  }
+  if (status === 408 || status === 429 || status >= 500) return serviceUnavailable(message, retryAfterMs);
   return new InvalidRequestError(message);
 }
 
@@ -75,49 +67,20 @@ export async function callApi<T extends z.ZodTypeAny>(
   opts: RequestOptions = {},
 ): Promise<{ status: number; data: z.output<T> | undefined }> {
   const what = `local cloud ${method} ${p}`;
-  let res: Response;
-  try {
-    res = await fetch(joinUrl(target.url, p, opts.query), {
-      method,
-      headers: {
-        authorization: `Bearer ${target.token}`,
-        accept: 'application/json',
-        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-      signal: AbortSignal.timeout(target.timeoutMs ?? 30_000),
-    });
-  } catch (e) {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const reason =
-      err.name === 'TimeoutError' ? `timed out after ${target.timeoutMs ?? 30_000} ms` : `${err.message}: ${err.cause?.code ?? err.cause?.message ?? 'network error'}`;
-    throw new ServiceUnavailableError(`${what}: ${reason}`, { cause: e });
-  }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (e) {
-    throw new ServiceUnavailableError(`${what}: reading the response failed: ${(e as Error).message}`, { cause: e });
-  }
-  let body: unknown;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-  }
+  const { response: res, text } = await sendRequest({
+    method,
+    url: joinUrl(target.url, p, opts.query),
+    headers: { authorization: `Bearer ${target.token}` },
+    body: opts.body,
+    timeoutMs: target.timeoutMs ?? 30_000,
+    what,
+  });
+  // The daemon always answers JSON; anything else is treated as no body.
+  const body = parseJsonOr(text, undefined);
   if (!res.ok) throw errorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.notFound);
   if (res.status === 204) return { status: 204, data: undefined };
   const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
-  if (!env.success) {
-    // A daemon answering with the wrong shape is a bug on its side, not a bad request of ours.
-    throw new ServiceUnavailableError(
-      `${what}: unexpected response: ${env.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    );
-  }
+  // A daemon answering with the wrong shape is a bug on its side, not a bad request of ours.
+  if (!env.success) throw unexpectedResponse(what, env.error);
   return { status: res.status, data: env.data.data as z.output<T> };
 }

@@ -15,7 +15,9 @@ import { createHash } from 'node:crypto';
 import { moneyFromMinor, toJSON } from '../../money/money.js';
 import { bytes } from '../sdk/bytes.js';
 import type { Capability } from '../sdk/capabilities.js';
-import type { ApiType, CloudClient } from '../sdk/client.js';
+import type { CloudClient } from '../sdk/client.js';
+import { invalidArgs, isInstanceSelectedByArgs } from '../sdk/clientArgs.js';
+import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import { AuthenticationError, InstanceNotFoundError, InvalidRequestError, isCloudError } from '../sdk/errors.js';
 import { gpuType, hostArchitectureForGpu, normalizeGpuName } from '../sdk/gpu.js';
 import {
@@ -36,7 +38,6 @@ import {
   type Manufacturer,
   type Tags,
 } from '../sdk/types.js';
-import type { z } from 'zod';
 import {
   SHADEFORM_PROVIDER_ID,
   ShadeformAddSshKeyResponseSchema,
@@ -257,10 +258,6 @@ export function shadeformInstance(w: ShadeformInstanceWire, opts: { testReplica:
   };
 }
 
-function invalidArgs(what: string, e: z.ZodError): InvalidRequestError {
-  return new InvalidRequestError(`${what}: ${e.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
-}
-
 function keyBody(k: string): string {
   return k.trim().split(/\s+/).slice(0, 2).join(' ');
 }
@@ -272,39 +269,13 @@ export function sshKeyNameFor(publicKey: string): string {
 
 // --- the client -----------------------------------------------------------------------------------
 
-export class ShadeformClient implements CloudClient {
+export class ShadeformClient extends CredentialBoundClient<ShadeformCredential> implements CloudClient {
   /** Private: it holds the API key. */
   readonly #target: ShadeformHttpTarget;
 
-  constructor(
-    private readonly credential: ShadeformCredential,
-    readonly location: string,
-  ) {
+  constructor(credential: ShadeformCredential, location: string) {
+    super(credential, location);
     this.#target = credential.httpTarget();
-  }
-
-  getApiType(): ApiType {
-    return 'global';
-  }
-
-  async getCapabilities(): Promise<Capability[]> {
-    return [...SHADEFORM_CAPABILITIES];
-  }
-
-  getCloudProviderId(): string {
-    return SHADEFORM_PROVIDER_ID;
-  }
-
-  getReferenceId(): string {
-    return this.credential.getReferenceId();
-  }
-
-  getTenantId(): Promise<string> {
-    return this.credential.getTenantId();
-  }
-
-  makeClient(location: string): Promise<CloudClient> {
-    return this.credential.makeClient(location);
   }
 
   // --- catalog ----------------------------------------------------------------------------------
@@ -348,12 +319,7 @@ export class ShadeformClient implements CloudClient {
     const a = parsed.data;
     if (a.instanceIds && a.instanceIds.length === 0) return [];
     const all = (await callShadeform(this.#target, 'GET', '/instances', ShadeformInstancesResponseSchema, { op: 'instance' })).instances.map((w) => this.toInstance(w));
-    return all.filter(
-      (i) =>
-        (!a.instanceIds || a.instanceIds.includes(i.cloudId)) &&
-        (isAllLocations(a.locations) || a.locations!.includes(i.location)) &&
-        Object.entries(a.tagFilters ?? {}).every(([k, vs]) => i.tags[k] !== undefined && vs.includes(i.tags[k])),
-    );
+    return all.filter((i) => isInstanceSelectedByArgs(i, a));
   }
 
   getInstancePollTimeMs(): number {

@@ -3,11 +3,10 @@
  * no envelope; delete/update/restart answer an empty 200), and every failure mapped to the
  * contract's typed errors.
  *
- * Retries: as the Lambda adapter. Only 429 is repeated here, boundedly, honouring Retry-After
- * (Shadeform documents no rate limits, so without the header the wait is 1 s); everything else
- * surfaces as a typed error for Temporal to retry durably.
+ * Retries: as the Lambda adapter (../http/rateLimit.ts). Only 429 is repeated here, boundedly,
+ * honouring Retry-After (Shadeform documents no rate limits, so without the header the wait is
+ * 1 s); everything else surfaces as a typed error for Temporal to retry durably.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import {
@@ -20,7 +19,8 @@ import {
   ResourceNotFoundError,
   ServiceUnavailableError,
 } from '../sdk/errors.js';
-import { parseRetryAfter } from '../local/http.js';
+import { retryShortRateLimits } from '../http/rateLimit.js';
+import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import { SHADEFORM_API_KEY_HEADER, SHADEFORM_ERROR_CODES, ShadeformErrorBodySchema } from './api.js';
 
 export type ShadeformOperation = 'create' | 'instance' | 'ssh-key' | 'catalog';
@@ -45,21 +45,17 @@ export interface ShadeformRequestOptions {
   rateLimitRetries?: number;
 }
 
-function bodyText(body: unknown): string {
-  return typeof body === 'string' ? body.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
-}
-
 /** Maps a Shadeform error response to a typed cloud error. */
 export function shadeformErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: ShadeformOperation): CloudError {
   const parsed = typeof body === 'object' && body !== null ? ShadeformErrorBodySchema.safeParse(body) : undefined;
   const code = parsed?.success ? parsed.data.error_code : '';
-  const text = (parsed?.success ? parsed.data.error : '') || bodyText(body) || `HTTP ${status}`;
+  const text = (parsed?.success ? parsed.data.error : '') || bodySnippet(body) || `HTTP ${status}`;
   const message = `${what}: ${text} (HTTP ${status}${code ? ` ${code}` : ''})`;
   const headerWait = parseRetryAfter(retryAfter);
 
   if (status === 401 || status === 403) return new AuthenticationError(message);
   if (status === 429) return new ServiceUnavailableError(message, { retryAfterMs: headerWait ?? SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS });
-  if (status === 408 || status >= 500) return new ServiceUnavailableError(message, headerWait !== undefined ? { retryAfterMs: headerWait } : undefined);
+  if (status === 408 || status >= 500) return serviceUnavailable(message, headerWait);
   if (code === SHADEFORM_ERROR_CODES.outOfStock) {
     // Brev also gets OUT_OF_STOCK for a region that does not offer the type: this (type, region) will not work.
     return new InsufficientCapacityError(message, { scope: 'zone' });
@@ -73,10 +69,6 @@ export function shadeformErrorFromResponse(status: number, body: unknown, retryA
   return new InvalidRequestError(message);
 }
 
-function scrub(s: string, secret: string): string {
-  return secret ? s.split(secret).join('[redacted]') : s;
-}
-
 /** Sends one request (repeating it only on a short 429). Returns the parsed body, or undefined for an empty one. */
 export async function callShadeform<T extends z.ZodTypeAny>(
   target: ShadeformHttpTarget,
@@ -88,64 +80,32 @@ export async function callShadeform<T extends z.ZodTypeAny>(
   const what = `shadeform ${method} ${path}`;
   const u = new URL(`${target.baseUrl}${path}`);
   for (const [k, v] of opts.query ?? []) u.searchParams.append(k, v);
-  const retries = opts.rateLimitRetries ?? target.rateLimitRetries;
-  const wait = target.sleep ?? ((ms: number) => sleep(ms));
-  for (let attempt = 0; ; attempt++) {
-    const started = Date.now();
-    let res: Response;
-    try {
-      res = await fetch(u, {
-        method,
-        headers: {
-          [SHADEFORM_API_KEY_HEADER]: target.apiKey,
-          accept: 'application/json',
-          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        signal: AbortSignal.timeout(target.timeoutMs),
-      });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const reason = err.name === 'TimeoutError' ? `timed out after ${target.timeoutMs} ms` : `${err.message}: ${err.cause?.code ?? err.cause?.message ?? 'network error'}`;
-      throw new ServiceUnavailableError(scrub(`${what}: ${reason}`, target.apiKey));
-    }
-    let text = '';
-    try {
-      // Defensive: a proxy echoing request headers must not carry the key into errors, logs or history.
-      text = scrub(await res.text(), target.apiKey);
-    } catch (e) {
-      throw new ServiceUnavailableError(`${what}: reading the response failed: ${(e as Error).message}`);
-    }
-    let body: unknown = text;
-    if (text.trim()) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    } else {
-      body = undefined;
-    }
-    target.logger?.debug({ method, path, status: res.status, ms: Date.now() - started, attempt }, 'shadeform api request');
-    if (res.ok) {
-      if (!schema) return undefined as z.output<T>;
-      const r = schema.safeParse(body);
-      if (!r.success) {
-        throw new ServiceUnavailableError(
-          `${what}: unexpected response: ${r.error.issues
-            .slice(0, 5)
-            .map((i) => `${i.path.join('.')}: ${i.message}`)
-            .join('; ')}`,
-        );
-      }
-      return r.data as z.output<T>;
-    }
-    const err = shadeformErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op);
-    if (res.status === 429 && attempt < retries && (err.retryAfterMs ?? 0) <= target.rateLimitMaxWaitMs) {
-      target.logger?.warn({ path, waitMs: err.retryAfterMs, attempt: attempt + 1, of: retries }, 'shadeform rate limit: waiting before retrying');
-      await wait(err.retryAfterMs ?? SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS);
-      continue;
-    }
-    throw err;
-  }
+  const policy = {
+    retries: opts.rateLimitRetries ?? target.rateLimitRetries,
+    maxWaitMs: target.rateLimitMaxWaitMs,
+    fallbackWaitMs: SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS,
+    sleep: target.sleep,
+    logger: target.logger,
+    provider: 'shadeform',
+    path,
+  };
+  return retryShortRateLimits(policy, async (attempt) => {
+    const { response: res, text, ms } = await sendRequest({
+      method,
+      url: u,
+      headers: { [SHADEFORM_API_KEY_HEADER]: target.apiKey },
+      body: opts.body,
+      timeoutMs: target.timeoutMs,
+      what,
+      secret: target.apiKey,
+    });
+    // delete/update/restart answer an empty 200; a non-JSON body is kept as text for the error mapping to quote.
+    const body = text.trim() ? parseJsonOr(text, text) : undefined;
+    target.logger?.debug({ method, path, status: res.status, ms, attempt }, 'shadeform api request');
+    if (!res.ok) return { ok: false, status: res.status, error: shadeformErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op) };
+    if (!schema) return { ok: true, value: undefined as z.output<T> };
+    const r = schema.safeParse(body);
+    if (!r.success) throw unexpectedResponse(what, r.error);
+    return { ok: true, value: r.data as z.output<T> };
+  });
 }
