@@ -14,6 +14,8 @@ npx eslint src test bench scripts
 npm run build >/dev/null
 node dist/cli/main.js --help >/dev/null
 
-files=(test/unit/**/*.test.ts test/conformance/**/*.test.ts test/integration/**/*.test.ts)
+# test/replay: committed workflow histories replayed against the current code (no server).
+# test/topology: the full Temporal server on PostgreSQL with two workers (server build cached in ~/.cache/gpuflow).
+files=(test/unit/**/*.test.ts test/conformance/**/*.test.ts test/replay/**/*.test.ts test/integration/**/*.test.ts test/topology/**/*.test.ts)
 # One file at a time: integration files each run their own Temporal server and sshd fleet on 2 cores.
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,5 +1,6 @@
 /** All activities a gpuflow worker registers, built from its dependencies. */
 import type { ProviderRegistry } from '../providers/registry.js';
+import { budgetActivities } from './budget.js';
 import { planCandidatesActivity } from './catalog.js';
 import { instanceActivities } from './instances.js';
 import { sshActivities } from './ssh.js';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     planCandidates: planCandidatesActivity(deps.registry),
     ...instanceActivities({ registry: deps.registry, sshPublicKey: deps.sshKey.publicKey }),
     ...sshActivities({ registry: deps.registry, sshPrivateKey: deps.sshKey.privateKey }),
+    ...budgetActivities({ registry: deps.registry }),
   };
 }
 

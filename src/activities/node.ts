@@ -5,8 +5,16 @@
  */
 import { shellQuote } from '../ssh/sshClient.js';
 
+/**
+ * A workload ID as a path segment. Scheduled workloads have IDs such as
+ * `nightly-2026-11-24T09:00:00Z`; a colon would split Docker's `-v host:container` mounts.
+ */
+export function pathSegment(workloadId: string): string {
+  return workloadId.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 export function jobDir(workloadId: string): string {
-  return `$HOME/.gpuflow/jobs/${workloadId}`;
+  return `$HOME/.gpuflow/jobs/${pathSegment(workloadId)}`;
 }
 
 /** Environment every job gets: a stable task ID and a checkpoint directory, the resume convention. */
@@ -14,7 +22,9 @@ export function standardJobEnv(workloadId: string): Record<string, string> {
   return {
     GPUFLOW_WORKLOAD_ID: workloadId,
     GPUFLOW_TASK_ID: workloadId,
-    GPUFLOW_CHECKPOINT_DIR: `$HOME/.gpuflow/checkpoints/${workloadId}`,
+    GPUFLOW_CHECKPOINT_DIR: `$HOME/.gpuflow/checkpoints/${pathSegment(workloadId)}`,
+    /** Instance-local scratch space (recipe volumes of kind "ephemeral" live here). */
+    GPUFLOW_SCRATCH_DIR: `$HOME/.gpuflow/scratch/${pathSegment(workloadId)}`,
   };
 }
 
@@ -95,18 +105,50 @@ export function parseGpuUtilization(out: string): number[] {
 }
 
 /**
+ * Recipe volumes (see src/recipes/recipe.ts): `$GPUFLOW_VOLUMES` holds `name=kind:hostPath:mountPath:mode`
+ * entries. Each host directory is prepared (a network volume must already be mounted) and exported
+ * as `$GPUFLOW_VOLUME_<NAME>`; for Docker, `-v` flags mount it at its mountPath and the variable
+ * names the mountPath inside the container.
+ */
+const VOLUMES_PRELUDE = [
+  'gpuflow_volume_flags=()',
+  'for gpuflow_v in ${GPUFLOW_VOLUMES:-}; do',
+  '  gpuflow_name=${gpuflow_v%%=*}',
+  '  IFS=: read -r gpuflow_kind gpuflow_host gpuflow_mount gpuflow_mode <<< "${gpuflow_v#*=}"',
+  '  case "$gpuflow_kind" in',
+  '    ephemeral) gpuflow_host="$GPUFLOW_SCRATCH_DIR/$gpuflow_name" ;;',
+  '    persistent) [ "$gpuflow_host" = - ] && gpuflow_host="$HOME/.gpuflow/volumes/$gpuflow_name" ;;',
+  '  esac',
+  '  case "$gpuflow_host" in /*) ;; *) gpuflow_host="$HOME/$gpuflow_host" ;; esac',
+  '  if [ "$gpuflow_kind" = network ]; then',
+  '    [ -d "$gpuflow_host" ] || { echo "gpuflow: network volume $gpuflow_name: $gpuflow_host is not mounted on this host" >&2; exit 78; }',
+  '  else mkdir -p "$gpuflow_host" || exit 78; fi',
+  '  gpuflow_upper=$(printf %s "$gpuflow_name" | tr a-z A-Z)',
+  '  gpuflow_ro=; [ "$gpuflow_mode" = ro ] && gpuflow_ro=:ro',
+  '  gpuflow_volume_flags+=(-v "$gpuflow_host:$gpuflow_mount$gpuflow_ro" -e "GPUFLOW_VOLUME_$gpuflow_upper=$gpuflow_mount")',
+  '  export "GPUFLOW_VOLUME_$gpuflow_upper=$gpuflow_host"',
+  'done',
+];
+
+/**
  * The job script. With an image and a Docker engine on the host the command runs in the container
  * (GPUs, host network, checkpoint dir mounted, the job's environment passed through); without
  * Docker (the local cloud) the command runs directly on the host and the script says so.
  */
 export function jobScript(command: string, image: string | undefined, envNames: string[]): string {
-  const lines = ['#!/usr/bin/env bash', 'set -o pipefail'];
+  const lines = ['#!/usr/bin/env bash', 'set -o pipefail', ...(envNames.includes('GPUFLOW_VOLUMES') ? VOLUMES_PRELUDE : [])];
   if (!image) return [...lines, command, ''].join('\n');
   const envFlags = envNames.map((n) => `-e ${n}`).join(' ');
+  const volumeFlags = envNames.includes('GPUFLOW_VOLUMES') ? ' "${gpuflow_volume_flags[@]}"' : '';
   return [
     ...lines,
     'if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then',
-    `  exec docker run --rm --gpus all --network host ${envFlags} -v "$GPUFLOW_CHECKPOINT_DIR:$GPUFLOW_CHECKPOINT_DIR" ${shellQuote(image)} bash -c ${shellQuote(command)}`,
+    // NGC catalog images: log in with the NGC API key when the job has one (secretEnv NGC_API_KEY).
+    ...(image.startsWith('nvcr.io/')
+      ? [`  if [ -n "\${NGC_API_KEY:-}" ]; then printf '%s' "$NGC_API_KEY" | docker login nvcr.io --username '$oauthtoken' --password-stdin >/dev/null || exit 125; fi`]
+      : []),
+    // --entrypoint: images such as vllm/vllm-openai set one, which would swallow `bash -c`.
+    `  exec docker run --rm --gpus all --network host ${envFlags} -v "$GPUFLOW_CHECKPOINT_DIR:$GPUFLOW_CHECKPOINT_DIR"${volumeFlags} --entrypoint bash ${shellQuote(image)} -c ${shellQuote(command)}`,
     'fi',
     `echo "gpuflow: no Docker engine on this host: running the command directly, not in ${image.replace(/["$`\\]/g, '')}" >&2`,
     command,

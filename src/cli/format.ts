@@ -25,6 +25,7 @@ export function formatStatus(st: WorkloadStatus): string {
     ['instance', st.instance ? `${st.instance.connection}:${st.instance.cloudId}${st.instance.sshHost ? ` ssh ${st.instance.sshUser}@${st.instance.sshHost} -p ${st.instance.sshPort}` : ''}` : '-'],
     ['elapsed', formatDuration(st.elapsedMs)],
     ['cost so far', formatMoney(st.costSoFar)],
+    ['budgets', st.budgets?.map((b) => `${b.key} holds ${formatMoney(b.reserved)}${b.overrun ? ' (cap reached, finishing)' : ''}`).join('; ') || '-'],
     ['auto-shutdown', st.autoShutdown === 'off' ? 'off' : `below ${st.autoShutdown.utilizationBelowPercent}% for ${formatDuration(st.autoShutdown.idleWindow)}`],
     ['gpu utilization', st.gpuUtilization ? st.gpuUtilization.map((u) => `${u}%`).join(' ') : '-'],
     ['attempts', st.attempts.map((a) => `${a.connection}/${a.location}/${a.instanceTypeId}${a.spot ? '/spot' : ''} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`).join('; ') || '-'],

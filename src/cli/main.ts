@@ -15,10 +15,17 @@ import { connectClient, connectWorker } from '../temporal/connect.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { InvalidWorkloadSpecError } from '../workload/spec.js';
 import { createGpuflowWorker } from '../worker/worker.js';
+import { InvalidBudgetError } from '../budget/config.js';
+import { registerBudgetCommands } from './budget.js';
 import { startDevEnvironment } from './devEnvironment.js';
 import { followWorkload, rootMessage } from './follow.js';
 import { formatStatus } from './format.js';
 import { registerOffersCommands } from './offers.js';
+import { register as registerRecipesCommands } from './recipes.js';
+import { register as registerReplayCommand } from './replay.js';
+import { collectList, collectParam } from './cliContext.js';
+import { loadRunTarget } from './runTarget.js';
+import { register as registerScheduleCommands } from './schedule.js';
 
 const program = new Command();
 program.name('gpuflow').description('Run GPU workloads across clouds as durable Temporal workflows').version('0.1.0');
@@ -155,8 +162,10 @@ program
 
 program
   .command('run')
-  .description('launch a workload from a YAML spec and follow it to the end')
-  .argument('<spec>', 'workload spec file (YAML)')
+  .description('launch a workload from a YAML spec or a recipe and follow it to the end')
+  .argument('<spec>', 'workload spec file (YAML) or recipe name (see `gpuflow recipes list`)')
+  .option('-p, --param <key=value>', 'a recipe parameter (repeatable)', collectParam)
+  .option('--recipes-dir <dir>', 'also look for recipes here (repeatable)', collectList)
   .option('--name <name>', 'override the name')
   .option('--gpu <model[:count]>', 'override the GPU, e.g. H100:8', parseGpuFlag)
   .option('--spot <policy>', 'never | allow | only')
@@ -164,8 +173,8 @@ program
   .option('--project <project>')
   .option('-d, --detach', 'start and return the workload ID')
   .option('--json', 'machine-readable output')
-  .action(async (file: string, o: { name?: string; gpu?: { classes: string[]; count: number }; spot?: string; maxPrice?: string; project?: string; detach?: boolean; json?: boolean }) => {
-    const spec = loadSpecFile(file);
+  .action(async (file: string, o: { name?: string; gpu?: { classes: string[]; count: number }; spot?: string; maxPrice?: string; project?: string; detach?: boolean; json?: boolean; param?: Record<string, string>; recipesDir?: string[] }) => {
+    const spec = loadRunTarget(file, { params: o.param ?? {}, recipesDir: o.recipesDir });
     if (o.name) spec.name = o.name;
     if (o.gpu) spec.gpu = { ...((spec.gpu as object) ?? {}), ...o.gpu };
     if (o.spot) spec.spot = o.spot;
@@ -238,9 +247,13 @@ program
   });
 
 registerOffersCommands(program);
+registerBudgetCommands(program, withClient);
+registerRecipesCommands(program);
+registerScheduleCommands(program);
+registerReplayCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof InvalidWorkloadSpecError) console.error(e.message);
+  if (e instanceof InvalidWorkloadSpecError || e instanceof InvalidBudgetError) console.error(e.message);
   else console.error(`gpuflow: ${rootMessage(e as Error)}`);
   process.exit(process.exitCode && process.exitCode !== 0 ? process.exitCode : 1);
 });

@@ -5,14 +5,17 @@
  *   const wl = await gf.launch({ name: 'finetune', command: 'python train.py', gpu: { classes: ['H100'] } });
  *   console.log(await wl.status());
  *   const result = await wl.result();
+ *   await gf.budgets.set({ project: 'ml' }, { cap: '500.00', period: 'month' });
  */
 import { randomUUID } from 'node:crypto';
 import { Client, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { BudgetsApi } from '../budget/api.js';
 import { temporalConfigFromEnv, type TemporalConfig } from '../config/temporalConfig.js';
 import { connectClient } from '../temporal/connect.js';
 import { formatGpuCount } from '../routing/constraints.js';
 import { parseWorkloadSpec, type AutoShutdown, type WorkloadSpecInput } from '../workload/spec.js';
+import { WorkloadSchedules } from './schedules.js';
 import {
   logsUpdate,
   SA_PROJECT,
@@ -65,7 +68,12 @@ export interface WorkloadSummary {
 }
 
 export class GpuflowClient {
-  constructor(readonly temporal: Client, readonly taskQueue: string) {}
+  /** Budgets and cost reports per project, tenant and provider connection. */
+  readonly budgets: BudgetsApi;
+
+  constructor(readonly temporal: Client, readonly taskQueue: string) {
+    this.budgets = new BudgetsApi(temporal, taskQueue);
+  }
 
   static async connect(overrides: Partial<TemporalConfig> = {}): Promise<GpuflowClient> {
     const cfg = temporalConfigFromEnv(overrides);
@@ -87,8 +95,15 @@ export class GpuflowClient {
         { key: SA_TENANT, value: spec.tenant },
       ]),
       memo: { name: spec.name, gpu: `${formatGpuCount(spec.gpu.count)}x ${spec.gpu.classes.join('|')}`, spot: spec.spot },
+      // Shown as the workflow's summary in the Temporal Web UI.
+      staticSummary: `${spec.name} (${formatGpuCount(spec.gpu.count)}x ${spec.gpu.classes.join('|')}${spec.recipeRef ? `, recipe ${spec.recipeRef.name}` : ''})`,
     });
     return new WorkloadHandle(workloadId, handle);
+  }
+
+  /** Recurring workloads on Temporal Schedules (cron or interval). */
+  get schedules(): WorkloadSchedules {
+    return new WorkloadSchedules(this.temporal, this.taskQueue);
   }
 
   handle(workloadId: string): WorkloadHandle {

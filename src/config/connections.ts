@@ -6,8 +6,18 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
+import { SpendingCapSchema } from '../budget/config.js';
+import { BillingPolicySchema } from '../money/billing.js';
 
 const connectionName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'connection names are lower-case letters, digits and "-"');
+
+/** Money settings every connection may carry (see src/budget). */
+const moneyFields = {
+  /** A hard spending ceiling per period on this connection, e.g. { amount: "100.00", currency: USD, period: day }. */
+  spendingCap: SpendingCapSchema.optional(),
+  /** How the provider bills an instance's lifetime; defaults per kind (local: per second). */
+  billing: BillingPolicySchema.optional(),
+};
 
 const LocalConnectionSchema = z
   .object({
@@ -16,6 +26,7 @@ const LocalConnectionSchema = z
     url: z.url('url must be the local cloud daemon URL, e.g. http://127.0.0.1:7600'),
     tokenFile: z.string().min(1, 'tokenFile must point to the file holding the bearer token'),
     provisioningTimeout: z.number().int().positive().optional(),
+    ...moneyFields,
   })
   .strict();
 
@@ -26,6 +37,7 @@ const apiKeyConnection = {
   provisioningTimeout: z.number().int().positive().optional(),
   /** Test only: a local replica's URL (test/replicas). Real connections leave it out. */
   testReplica: z.boolean().optional(),
+  ...moneyFields,
 };
 
 const LambdaConnectionSchema = z

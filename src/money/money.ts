@@ -6,9 +6,19 @@
 import {
   add,
   dinero,
+  equal,
   greaterThan,
+  greaterThanOrEqual,
+  isNegative,
+  isPositive,
+  isZero,
   lessThan,
+  lessThanOrEqual,
+  maximum,
+  minimum,
   multiply,
+  subtract,
+  up,
   toDecimal,
   toSnapshot,
   transformScale,
@@ -130,4 +140,22 @@ export function sum(values: Money[], currency = 'USD'): Money {
   return values.reduce((acc, v) => add(acc, v), zero(currency));
 }
 
-export { add, multiply, greaterThan, lessThan };
+export {
+  add,
+  multiply,
+  subtract,
+  greaterThan,
+  greaterThanOrEqual,
+  lessThan,
+  lessThanOrEqual,
+  equal,
+  isNegative,
+  isPositive,
+  isZero,
+  minimum,
+  maximum,
+  transformScale,
+  up,
+  toDecimal,
+  toSnapshot,
+};

@@ -1,6 +1,8 @@
 /** The worker's provider connections by name, and their clients by location. */
+import { spendingCapConfig, type BudgetConfig } from '../budget/config.js';
 import type { Connection } from '../config/connections.js';
 import { readSecretFile } from '../config/connections.js';
+import { PER_SECOND, type BillingPolicy } from '../money/billing.js';
 import { LambdaCredential } from './lambda/index.js';
 import { LocalCredential } from './local/index.js';
 import { ShadeformCredential } from './shadeform/index.js';
@@ -11,6 +13,20 @@ export interface RegisteredConnection {
   credential: CloudCredential;
   /** How long an instance may take from create to running before it is abandoned. */
   provisioningTimeoutMs: number;
+  /** How the provider bills instance lifetimes (default: per second, no minimum). */
+  billing?: BillingPolicy;
+  /** Hard spending ceiling per period, from connections.yaml `spendingCap`. */
+  spendingCap?: BudgetConfig;
+}
+
+/**
+ * Billing when a connection does not declare one: the local cloud bills per second; Lambda bills
+ * on-demand instances in one-minute increments (docs.lambda.ai/public-cloud/billing); Shadeform
+ * passes through its underlying clouds' terms, assumed per minute here. Declare `billing` on a
+ * connection whose terms differ.
+ */
+export function defaultBilling(kind: Connection['kind']): BillingPolicy {
+  return kind === 'local' ? PER_SECOND : { granularity: 'minute', minimumSeconds: 0 };
 }
 
 const DEFAULT_PROVISIONING_TIMEOUT_MS = 20 * 60_000;
@@ -50,6 +66,8 @@ export class ProviderRegistry {
         name: c.name,
         credential: credentialFor(c),
         provisioningTimeoutMs: c.provisioningTimeout ?? DEFAULT_PROVISIONING_TIMEOUT_MS,
+        billing: c.billing ?? defaultBilling(c.kind),
+        ...(c.spendingCap ? { spendingCap: spendingCapConfig(c.spendingCap) } : {}),
       })),
     );
   }

@@ -1,1 +1,2 @@
 export { workloadWorkflow } from './workload.js';
+export { budgetWorkflow } from './budget.js';

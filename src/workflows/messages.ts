@@ -21,7 +21,7 @@ export const WORKLOAD_STATES = [
 export type WorkloadState = (typeof WORKLOAD_STATES)[number];
 
 /** How a terminated workload ended. */
-export type WorkloadOutcome = 'succeeded' | 'failed' | 'stopped' | 'idle-shutdown' | 'max-duration' | 'cancelled';
+export type WorkloadOutcome = 'succeeded' | 'failed' | 'stopped' | 'idle-shutdown' | 'max-duration' | 'budget-exceeded' | 'cancelled';
 
 export interface ChosenOffer {
   connection: string;
@@ -59,8 +59,10 @@ export interface WorkloadStatus {
   instance?: { connection: string; cloudId: string; sshHost?: string; sshPort?: number; sshUser?: string; createdAt?: string };
   startedAt: string;
   elapsedMs: number;
-  /** Accrued from the instance's provider-reported lifetime. */
+  /** Accrued from the instances' provider-reported lifetimes, under each provider's billing granularity. */
   costSoFar: MoneyJSON;
+  /** Budget holds: the most this workload may spend in each budget it counts against. */
+  budgets?: { key: string; reserved: MoneyJSON; overrun?: boolean }[];
   attempts: AttemptRecord[];
   autoShutdown: AutoShutdown;
   gpuUtilization?: number[];

@@ -5,6 +5,11 @@
  *   → SSH bootstrap → run the job (re-attaching after worker restarts) while sampling GPU
  *   utilization → terminate, on every exit path, in a non-cancellable scope.
  *
+ * Budgets (workloadBudget.ts): every candidate is reserved against its project, tenant and
+ * connection budgets before it is created; a live instance is checked against its holds and
+ * stopped when a capped budget (policy "stop") cannot cover it; actual costs are committed once
+ * every instance has terminated.
+ *
  * Deterministic orchestration only: every side effect is an activity.
  */
 import {
@@ -23,11 +28,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { InstanceRef, InstanceView } from '../activities/types.js';
-import { fromJSON, proRate, sum, toDecimalString, toJSON, type MoneyJSON } from '../money/money.js';
+import { formatExact, ledgerSum } from '../money/billing.js';
+import { toDecimalString, toJSON } from '../money/money.js';
 import type { Instance } from '../providers/sdk/types.js';
 import type { BlockedScope } from '../routing/constraints.js';
 import type { Offer } from '../routing/offer.js';
 import type { AutoShutdown, WorkloadSpec } from '../workload/spec.js';
+import { budgetCapReachedSignal } from './budgetMessages.js';
 import {
   logsUpdate,
   SA_GPU,
@@ -45,6 +52,7 @@ import {
   type WorkloadState,
   type WorkloadStatus,
 } from './messages.js';
+import { instanceBilledMs, instanceCost, WorkloadBudget, type BilledInstance } from './workloadBudget.js';
 
 export interface WorkloadInput {
   /** Already validated by parseWorkloadSpec at the boundary. */
@@ -88,12 +96,6 @@ const CANDIDATES_PER_PASS = 25;
 const STOP_GRACE_MS = 10_000;
 const SSH_TIMEOUT_MS = 10 * 60_000;
 
-interface BilledInstance {
-  pricePerHour: MoneyJSON;
-  createdAt: string;
-  terminatedAt?: string;
-}
-
 export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadResult> {
   const { spec } = input;
   const workloadId = workflowInfo().workflowId;
@@ -114,22 +116,24 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
   let idleSinceMs: number | undefined;
   let stopReason: WorkloadOutcome | undefined;
   let jobScope: CancellationScope | undefined;
+  let bootstrapScope: CancellationScope | undefined;
   const attempts: AttemptRecord[] = [];
   const billed: BilledInstance[] = [];
+  const budget = new WorkloadBudget(workloadId, spec, billed);
+  /** Set once the workload is past its last instance: the budget guard exits. */
+  let finished = false;
 
   function setState(s: WorkloadState): void {
     state = s;
     upsertSearchAttributes([{ key: SA_STATE, value: s }]);
   }
 
-  function accrued(now: number): { cost: MoneyJSON; billedMs: number } {
-    let billedMs = 0;
-    const parts = billed.map((b) => {
-      const ms = Math.max(0, (b.terminatedAt ? Date.parse(b.terminatedAt) : now) - Date.parse(b.createdAt));
-      billedMs += ms;
-      return proRate(fromJSON(b.pricePerHour), ms);
-    });
-    return { cost: toJSON(sum(parts)), billedMs };
+  /** Cost from the instances' provider lifetimes, rounded to each provider's billing unit. */
+  function accrued(now: number) {
+    return {
+      cost: toJSON(ledgerSum(billed.map((b) => instanceCost(b, now)))),
+      billedMs: billed.reduce((n, b) => n + instanceBilledMs(b, now), 0),
+    };
   }
 
   function requestStop(reason: WorkloadOutcome): void {
@@ -137,6 +141,7 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     stopReason = reason;
     if (state !== 'terminating' && state !== 'terminated') state = 'stopping';
     jobScope?.cancel();
+    bootstrapScope?.cancel(); // a stop must not wait out an SSH timeout while the instance bills
   }
 
   setHandler(statusQuery, (): WorkloadStatus => ({
@@ -160,6 +165,7 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     startedAt: new Date(startedAt).toISOString(),
     elapsedMs: Date.now() - startedAt,
     costSoFar: accrued(Date.now()).cost,
+    ...(budget.holds().length ? { budgets: budget.holds() } : {}),
     attempts,
     autoShutdown,
     ...(gpuUtilization ? { gpuUtilization } : {}),
@@ -211,6 +217,29 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     },
   );
 
+  // A budget whose actual spend reached its cap (policy "stop") tells its running workloads.
+  setHandler(budgetCapReachedSignal, ({ key, message }) => {
+    if (!budget.counts(key) || finished || stopReason) return;
+    log.warn('budget cap reached: stopping', { key, message });
+    error = message;
+    requestStop('budget-exceeded');
+  });
+
+  /** While an instance lives: keep its holds ahead of its spend, stop when a capped budget cannot. */
+  async function guardBudget(): Promise<void> {
+    for (;;) {
+      await condition(() => finished || (live && !stopReason));
+      if (finished) return;
+      if (await condition(() => finished || !live || !!stopReason, budget.guardIntervalMs)) continue;
+      const refusal = await budget.check(Date.now());
+      if (refusal && !stopReason) {
+        log.warn('budget cap reached: stopping', { key: refusal.key, message: refusal.message });
+        error = refusal.message;
+        requestStop('budget-exceeded');
+      }
+    }
+  }
+
   async function terminate(target: InstanceRef, record: BilledInstance | undefined): Promise<void> {
     live = false;
     await CancellationScope.nonCancellable(async () => {
@@ -254,6 +283,9 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
   async function place(): Promise<boolean> {
     const blocked: BlockedScope[] = [];
     for (let pass = 0; pass < maxPasses; pass++) {
+      /** Spending-cap refusals this pass, by connection; if nothing else failed, waiting will not help. */
+      const capRefused = new Map<string, string>();
+      let otherFailures = 0;
       setState('selecting');
       const plan = await providerCalls.planCandidates({ spec, blocked, limit: CANDIDATES_PER_PASS });
       if (plan.candidates.length === 0) {
@@ -267,6 +299,29 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
         }
       }
       for (const [rank, candidate] of plan.candidates.entries()) {
+        if (stopReason) return false;
+        if (capRefused.has(candidate.connection)) continue;
+        // Reserve before creating: a refused reservation never provisions anything.
+        const reservation = await budget.reserveFor(candidate);
+        if (!reservation.ok) {
+          const fatal = reservation.refusals.find((r) => !r.key.startsWith('connection:'));
+          if (fatal) throw ApplicationFailure.nonRetryable(fatal.message, fatal.kind === 'exceeded' ? 'BudgetExceeded' : 'BudgetInvalid', fatal);
+          // A connection's spending cap: fail over to other connections.
+          const why = reservation.refusals[0]!;
+          capRefused.set(candidate.connection, why.message);
+          blocked.push({ connection: candidate.connection, reason: 'SpendingCapReached', scope: 'provider' });
+          attempts.push({
+            refId: `${workloadId}-${attempts.length + 1}`,
+            connection: candidate.connection,
+            instanceTypeId: candidate.instanceTypeId,
+            location: candidate.location,
+            spot: candidate.spot,
+            outcome: 'failed-over',
+            reason: `SpendingCapReached: ${why.message}`,
+          });
+          log.warn('spending cap refused the reservation, failing over', { connection: candidate.connection, message: why.message });
+          continue;
+        }
         if (stopReason) return false;
         const refId = `${workloadId}-${attempts.length + 1}`;
         const record: AttemptRecord = {
@@ -300,6 +355,7 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
           if (cause instanceof ApplicationFailure && cause.type && PLACEMENT_ERRORS.includes(cause.type)) {
             const details = cause.details?.[0] as { scope?: string } | undefined;
             blocked.push(blockFor(candidate, cause.type, details?.scope));
+            otherFailures++;
             record.outcome = 'failed-over';
             record.reason = `${cause.type}: ${cause.message}`;
             log.warn('create failed, failing over', { connection: candidate.connection, type: candidate.type, location: candidate.location, error: cause.type });
@@ -310,7 +366,12 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
         ref = { connection: candidate.connection, cloudId: created.instance.cloudId, location: created.instance.location };
         live = true;
         record.cloudId = created.instance.cloudId;
-        const bill: BilledInstance = { pricePerHour: candidate.pricePerHour, createdAt: created.instance.createdAt };
+        const bill: BilledInstance = {
+          connection: candidate.connection,
+          pricePerHour: candidate.pricePerHour,
+          billing: reservation.billing,
+          createdAt: created.instance.createdAt,
+        };
         billed.push(bill);
         view = created;
         offer = {
@@ -341,6 +402,13 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
         record.reason = `instance ${view?.instance.status.lifecycleStatus ?? 'unknown'} before running`;
         await terminate(ref, bill);
         blocked.push(blockFor(candidate, 'ProvisioningFailed', 'offer'));
+        otherFailures++;
+      }
+      if (capRefused.size > 0 && otherFailures === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `every matching offer is on a connection whose spending cap is reached: ${[...capRefused.values()].join('; ')}`,
+          'BudgetExceeded',
+        );
       }
       // Every candidate of this pass failed: back off, then re-plan with the blocks learned.
       await sleep(Math.min(300_000, 15_000 * 2 ** pass));
@@ -384,16 +452,26 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
 
   async function runToCompletion(target: InstanceRef): Promise<void> {
     setState('bootstrapping');
-    await bootstrap.bootstrapInstance({
-      ref: target,
-      workloadId,
-      command: spec.command ?? '',
-      ...(spec.image ? { image: spec.image } : {}),
-      env: spec.env,
-      secretEnv: spec.secretEnv,
-      ports: spec.ports,
-      sshTimeoutMs: SSH_TIMEOUT_MS,
-    });
+    bootstrapScope = new CancellationScope();
+    try {
+      await bootstrapScope.run(() =>
+        bootstrap.bootstrapInstance({
+          ref: target,
+          workloadId,
+          command: spec.command ?? '',
+          ...(spec.image ? { image: spec.image } : {}),
+          env: spec.env,
+          secretEnv: spec.secretEnv,
+          ports: spec.ports,
+          sshTimeoutMs: SSH_TIMEOUT_MS,
+        }),
+      );
+    } catch (e) {
+      if (isCancellation(e) && stopReason) return;
+      throw e;
+    } finally {
+      bootstrapScope = undefined;
+    }
     if (stopReason) return;
     setState('running');
     let done = false;
@@ -420,6 +498,8 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     }
   }
 
+  const guardScope = new CancellationScope();
+  guardScope.run(guardBudget).catch(() => undefined); // cancelled at the end
   try {
     if (await place()) {
       if (stopReason) return await finish();
@@ -435,8 +515,18 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
       setState('terminating');
       await terminate(ref, billed[billed.length - 1]);
     }
+    finished = true;
+    guardScope.cancel();
+    // Every instance has terminated: commit the actual costs, release the holds.
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await budget.settle(outcome, Date.now());
+      } catch (e) {
+        log.error('could not commit the workload cost to its budgets', { error: (e as Error).message });
+      }
+    });
     setState('terminated');
-    log.info('workload terminated', { outcome, cost: toDecimalString(accrued(Date.now()).cost) });
+    log.info('workload terminated', { outcome, cost: formatExact(accrued(Date.now()).cost) });
   }
 
   async function finish(): Promise<WorkloadResult> {
@@ -451,6 +541,15 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
       await terminate(ref, billed[billed.length - 1]);
     }
     const { cost, billedMs } = accrued(Date.now());
-    return { workloadId, outcome, ...(exitCode !== undefined ? { exitCode } : {}), ...(offer ? { offer } : {}), cost, billedMs, attempts };
+    return {
+      workloadId,
+      outcome,
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(offer ? { offer } : {}),
+      cost,
+      billedMs,
+      attempts,
+      ...(outcome === 'budget-exceeded' && error ? { error } : {}),
+    };
   }
 }

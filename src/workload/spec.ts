@@ -145,6 +145,11 @@ export const WorkloadSpecSchema = z
       .strict()
       .default({ kind: 'job' }),
     autoShutdown: AutoShutdownSchema.default('off'),
+    /**
+     * Budget reservation: without lifecycle.maxDuration, `estimate` is the duration reserved
+     * (price × estimate) against capped budgets; running longer tops the reservation up.
+     */
+    budget: z.object({ estimate: duration('budget.estimate').optional() }).strict().optional(),
     project: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'project is 1-64 letters, digits, ".", "_" or "-"').default('default'),
     tenant: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'tenant is 1-64 letters, digits, ".", "_" or "-"').default('default'),
     /** Plain environment for the job. Goes into workflow history: no secrets here. */

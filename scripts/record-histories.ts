@@ -1,0 +1,164 @@
+/**
+ * Records the workflow histories that CI replays (test/replay/histories.test.ts): real workloads on
+ * a Temporal dev server and the local cloud, one per path through workloadWorkflow, written to
+ * test/histories/<case>.json in the format of `temporal workflow show --output json`.
+ *
+ *   node --import tsx scripts/record-histories.ts [--out test/histories] [case...]
+ *
+ * Re-record after an intended, versioned change to a workflow (and keep the old files too when
+ * workloads started on the old code may still be running: they are what replay protects).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { budgetWorkflowId, toBudgetKey } from '../src/budget/config.js';
+import { historyJSON } from '../src/replay/replay.js';
+import type { WorkloadHandle } from '../src/client/gpuflowClient.js';
+import { startTestEnv, waitFor, type TestEnv } from '../test/helpers/environment.js';
+
+interface Case {
+  /** What the history shows. */
+  description: string;
+  record(env: TestEnv): Promise<string>;
+}
+
+const L4 = { classes: ['L4'] };
+
+async function settle(wl: WorkloadHandle): Promise<void> {
+  await wl.result().catch(() => undefined);
+}
+
+async function running(wl: WorkloadHandle): Promise<void> {
+  await waitFor('job running', async () => (await wl.status()).state === 'running', 90_000, 250);
+}
+
+const CASES: Record<string, Case> = {
+  succeeded: {
+    description: 'a recipe job (smoke-test) that succeeds: select, create, wait, bootstrap, run, terminate',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-succeeded', recipe: { name: 'smoke-test', params: { seconds: 1 } }, gpu: L4, spot: 'never' });
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  'failed-over': {
+    description: 'the cheapest offer is out of capacity: the create fails, the next offer is used',
+    async record(env) {
+      await env.admin.setFaults({ outOfCapacity: [{ type: 'gpu_1x_l4', location: 'us-east' }] });
+      try {
+        const wl = await env.client.launch({ name: 'hist-failover', command: 'echo ok', gpu: L4 });
+        await settle(wl);
+        return wl.workloadId;
+      } finally {
+        await env.admin.clearFaults();
+      }
+    },
+  },
+  cancelled: {
+    description: 'cancelled mid-job: the job is stopped and the instance terminated in a non-cancellable scope',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-cancelled', command: 'sleep 300', gpu: L4 });
+      await running(wl);
+      await wl.cancel();
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  'job-failed': {
+    description: 'the job exits 3: JobFailed, instance terminated',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-failed', command: 'exit 3', gpu: L4 });
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  'stopped-with-updates': {
+    description: 'logs and setAutoShutdown updates while running, then the stop update',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-stopped', command: 'trap "exit 0" TERM; echo up; while true; do sleep 0.2; done', gpu: L4 });
+      await running(wl);
+      await waitFor('log output', async () => (await wl.logs(5)).includes('up'), 20_000, 250);
+      await wl.setAutoShutdown({ utilizationBelowPercent: 1, idleWindow: 3_600_000, sampleInterval: 60_000 });
+      await wl.stop('recording');
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  'idle-shutdown': {
+    description: 'GPU idle for the whole window: shut down by the utilization watcher',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-idle', command: 'sleep 600', gpu: L4, autoShutdown: { utilizationBelowPercent: 10, idleWindow: '2s', sampleInterval: '1s' } });
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  'max-duration': {
+    description: 'lifecycle.maxDuration reached: stopped by its timer',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-maxdur', command: 'sleep 600', gpu: L4, lifecycle: { kind: 'job', maxDuration: '3s' } });
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  'no-offer': {
+    description: 'nothing matches the spec: NoMatchingOffer before any instance exists',
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-nooffer', command: 'true', gpu: { classes: ['B300'] } });
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  scheduled: {
+    description: 'a run started by a Temporal Schedule (execution timeout, scheduled-by search attribute)',
+    async record(env) {
+      const sched = await env.client.schedules.create({
+        scheduleId: 'hist-scheduled',
+        workload: { recipe: { name: 'smoke-test', params: { seconds: 1 } }, gpu: L4, spot: 'never', lifecycle: { kind: 'job', maxDuration: '5m' } },
+        every: '24h',
+        triggerImmediately: true,
+      });
+      const run = await waitFor('the triggered run', async () => (await sched.describe()).recentRuns[0], 30_000, 250);
+      await sched.delete();
+      await settle(env.client.handle(run.workloadId));
+      return run.workloadId;
+    },
+  },
+  budget: {
+    description: 'a project budget (the budgetWorkflow entity): set, then a workload of the project reserves and commits against it',
+    async record(env) {
+      await env.client.budgets.set({ project: 'hist-budget' }, { cap: '100.00', period: 'month', alerts: [50, 80] });
+      const wl = await env.client.launch({ name: 'hist-budgeted', command: 'echo ok', gpu: L4, project: 'hist-budget' });
+      await settle(wl);
+      return budgetWorkflowId(toBudgetKey({ project: 'hist-budget' }));
+    },
+  },
+};
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ options: { out: { type: 'string', default: join(import.meta.dirname, '..', 'test', 'histories') } }, allowPositionals: true });
+  const names = positionals.length ? positionals : Object.keys(CASES);
+  for (const n of names) if (!CASES[n]) throw new Error(`no case "${n}" (cases: ${Object.keys(CASES).join(', ')})`);
+  mkdirSync(values.out!, { recursive: true });
+  process.env.GPUFLOW_LOG_LEVEL ??= 'error'; // the failure paths would log their expected warnings
+  const env = await startTestEnv();
+  try {
+    await env.startWorker();
+    for (const name of names) {
+      const started = Date.now();
+      const workflowId = await CASES[name]!.record(env);
+      const history = await env.client.temporal.workflow.getHandle(workflowId).fetchHistory();
+      const file = join(values.out!, `${name}.json`);
+      writeFileSync(file, historyJSON(history) + '\n');
+      const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+      const outcome = type === 'workloadWorkflow' ? (await env.client.handle(workflowId).status()).outcome : 'open';
+      console.log(`${name.padEnd(22)} ${type} ${String(history.events?.length).padStart(4)} events  outcome ${outcome}  (${((Date.now() - started) / 1000).toFixed(1)} s)  ${file}`);
+    }
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
