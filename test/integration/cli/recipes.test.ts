@@ -1,24 +1,15 @@
 /** `gpuflow recipes ...` and `gpuflow run <recipe> --param k=v`, as a user runs them, against a real dev server and local cloud. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { nodeEntryArgs } from '../../../src/cli/nodeEntry.js';
+import { runGpuflow, type CliResult } from '../../helpers/cli.js';
 import { startTestEnv, type TestEnv } from '../../helpers/environment.js';
 
-const run = promisify(execFile);
 let env: TestEnv;
 
-async function gpuflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [...nodeEntryArgs('cli/main'), ...args], { env: env.childEnv, timeout: 120_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function gpuflow(...args: string[]): Promise<CliResult> {
+  return runGpuflow(env.childEnv, args, 120_000);
 }
 
 before(async () => {

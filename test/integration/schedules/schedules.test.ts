@@ -5,26 +5,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { nodeEntryArgs } from '../../../src/cli/nodeEntry.js';
 import { SA_PROJECT } from '../../../src/workflows/messages.js';
+import { runGpuflow, type CliResult } from '../../helpers/cli.js';
 import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
 
-const run = promisify(execFile);
 let env: TestEnv;
 
-async function gpuflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [...nodeEntryArgs('cli/main'), ...args], { env: env.childEnv, timeout: 180_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function gpuflow(...args: string[]): Promise<CliResult> {
+  return runGpuflow(env.childEnv, args, 180_000);
 }
 
 before(async () => {
