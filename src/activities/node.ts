@@ -4,6 +4,8 @@
  * so bootstrap, run and stop agree on paths.
  */
 import { shellQuote } from '../ssh/sshClient.js';
+import { hostPortOf, needsPortMapping } from './servicePorts.js';
+import type { ServicePort } from './types.js';
 
 /**
  * A workload ID as a path segment. Scheduled workloads have IDs such as
@@ -58,6 +60,13 @@ export function launchCommand(workloadId: string): string {
  */
 const ALIVE_FN = `alive() { [ -r "/proc/$1/stat" ] || return 1; read -r _ _ st _ < "/proc/$1/stat" || return 0; [ "$st" != Z ]; }`;
 
+/**
+ * Whether any live process is left in the process group the launcher started (setsid makes the
+ * job's pid its group ID). The launcher's own shell can die on SIGTERM while the job ignores it, so
+ * the leader alone says nothing. From /proc (fields after the command: state, ppid, pgrp).
+ */
+const GROUP_ALIVE_FN = `group_alive() { local g=$1 f s; for f in /proc/[0-9]*/stat; do read -r s 2>/dev/null < "$f" || continue; s=\${s##*) }; set -- $s; [ "$3" = "$g" ] && [ "$1" != Z ] && return 0; done; return 1; }`;
+
 /** Prints EXIT <code>, RUNNING, or LOST (no process and no exit code: the node lost it). */
 export function pollCommand(workloadId: string): string {
   const d = jobDir(workloadId);
@@ -71,16 +80,64 @@ export function pollCommand(workloadId: string): string {
   ].join('\n');
 }
 
-/** SIGTERM the job's process group, wait up to the grace, then SIGKILL. */
+/**
+ * The launch, then how long ago (seconds, by the node's clock) this run was launched: a re-attached
+ * start keeps the deadline of the first attempt instead of getting a new one.
+ */
+export function launchWithAgeCommand(workloadId: string): string {
+  return [launchCommand(workloadId), `echo "AGE $(( $(date +%s) - $(stat -c %Y started 2>/dev/null || date +%s) ))"`].join('\n');
+}
+
+/** What the launch printed: STARTED (this call launched it), ATTACHED (launched before) or EXITED (this run already ended). */
+export function parseLaunch(out: string): { state: 'STARTED' | 'ATTACHED' | 'EXITED'; ageSeconds: number } {
+  const state = /^(STARTED|ATTACHED|EXITED)$/m.exec(out)?.[1] as 'STARTED' | 'ATTACHED' | 'EXITED' | undefined;
+  if (!state) throw new Error(`unexpected launch output: ${JSON.stringify(out.slice(0, 200))}`);
+  const age = Number(/^AGE (-?\d+)$/m.exec(out)?.[1] ?? 0);
+  return { state, ageSeconds: Math.max(0, age) };
+}
+
+/**
+ * Readies the job directory for run `run` (> 0) on the same node: stops what is left of the
+ * previous run (SIGTERM to its process group, grace, SIGKILL), moves its `pid` and `exit_code`
+ * into `runs/<run-1>/`, clears the `started` guard and marks the log. `runs/<run>/` is created
+ * last, as the commit: a retry after a crash (worker or SSH) redoes only what was not done, and
+ * once it exists the current `pid` is this run's, never stopped again. Under flock, so a stale
+ * attempt racing a retry waits and then finds the marker. Prints PREPARED or ALREADY.
+ */
+export function prepareRunCommand(workloadId: string, run: number, graceSeconds: number): string {
+  if (!Number.isInteger(run) || run < 1) throw new RangeError(`run must be an integer >= 1 (got ${run})`);
+  const d = jobDir(workloadId);
+  const prev = `runs/${run - 1}`;
+  return [
+    GROUP_ALIVE_FN,
+    `cd "${d}" || { echo "no job directory ${d}: bootstrap the instance first" >&2; exit 1; }`,
+    `exec 9> .run.lock`,
+    `if command -v flock >/dev/null 2>&1; then flock -w 120 -x 9 || { echo 'job directory is locked by another run' >&2; exit 1; }; fi`,
+    `[ -d runs/${run} ] && { echo ALREADY; exit 0; }`,
+    `mkdir -p ${prev}`,
+    `if [ -f pid ] && p=$(cat pid) && group_alive "$p"; then`,
+    `  kill -TERM -- -"$p" 2>/dev/null`,
+    `  for i in $(seq 1 ${Math.max(1, graceSeconds) * 5}); do group_alive "$p" || break; sleep 0.2; done`,
+    `  if group_alive "$p"; then kill -KILL -- -"$p" 2>/dev/null; for i in $(seq 1 25); do group_alive "$p" || break; sleep 0.2; done; fi`,
+    `fi`,
+    `[ -f exit_code ] && mv -f exit_code ${prev}/exit_code`,
+    `[ -f pid ] && mv -f pid ${prev}/pid`,
+    `rm -rf started exit_code.tmp`,
+    `echo "gpuflow: run ${run} (restart ${run}) at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> log`,
+    `mkdir runs/${run} && echo PREPARED`,
+  ].join('\n');
+}
+
+/** SIGTERM the job's process group, wait up to the grace for all of it to end, then SIGKILL. */
 export function stopCommand(workloadId: string, graceSeconds: number): string {
   const d = jobDir(workloadId);
   return [
-    ALIVE_FN,
+    GROUP_ALIVE_FN,
     `cd "${d}" 2>/dev/null || exit 0`,
     `[ -f pid ] || exit 0`,
     `p=$(cat pid)`,
     `kill -TERM -- -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null`,
-    `for i in $(seq 1 ${Math.max(1, graceSeconds) * 5}); do alive "$p" || exit 0; sleep 0.2; done`,
+    `for i in $(seq 1 ${Math.max(1, graceSeconds) * 5}); do group_alive "$p" || exit 0; sleep 0.2; done`,
     `kill -KILL -- -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; exit 0`,
   ].join('\n');
 }
@@ -131,14 +188,27 @@ const VOLUMES_PRELUDE = [
 ];
 
 /**
- * The job script. With an image and a Docker engine on the host the command runs in the container
- * (GPUs, host network, checkpoint dir mounted, the job's environment passed through); without
- * Docker (the local cloud) the command runs directly on the host and the script says so.
+ * `$GPUFLOW_PORT_<port>`: the port a command must bind for each declared port. Inside a container
+ * that is the port itself (Docker maps it to its host port); a command run directly on the host
+ * binds the host port, so a command that honours the variable works both ways, and one that binds a
+ * fixed port needs `hostPort` equal to `port` when there is no Docker.
  */
-export function jobScript(command: string, image: string | undefined, envNames: string[]): string {
-  const lines = ['#!/usr/bin/env bash', 'set -o pipefail', ...(envNames.includes('GPUFLOW_VOLUMES') ? VOLUMES_PRELUDE : [])];
+function portExports(ports: readonly ServicePort[]): string[] {
+  return ports.map((p) => `export GPUFLOW_PORT_${p.port}=${hostPortOf(p)}`);
+}
+
+/**
+ * The job script. With an image and a Docker engine on the host the command runs in the container
+ * (GPUs, host network or published ports, checkpoint dir mounted, the job's environment passed
+ * through); without Docker (the local cloud) the command runs directly on the host and the script
+ * says so.
+ */
+export function jobScript(command: string, image: string | undefined, envNames: string[], ports: readonly ServicePort[] = []): string {
+  const lines = ['#!/usr/bin/env bash', 'set -o pipefail', ...(envNames.includes('GPUFLOW_VOLUMES') ? VOLUMES_PRELUDE : []), ...portExports(ports)];
   if (!image) return [...lines, command, ''].join('\n');
-  const envFlags = envNames.map((n) => `-e ${n}`).join(' ');
+  const envFlags = [...envNames.map((n) => `-e ${n}`), ...ports.map((p) => `-e GPUFLOW_PORT_${p.port}=${p.port}`)].join(' ');
+  // Host networking unless a port is exposed elsewhere on the host: then each port is published.
+  const network = needsPortMapping(ports) ? ports.map((p) => `-p ${hostPortOf(p)}:${p.port}`).join(' ') : '--network host';
   const volumeFlags = envNames.includes('GPUFLOW_VOLUMES') ? ' "${gpuflow_volume_flags[@]}"' : '';
   return [
     ...lines,
@@ -148,7 +218,7 @@ export function jobScript(command: string, image: string | undefined, envNames: 
       ? [`  if [ -n "\${NGC_API_KEY:-}" ]; then printf '%s' "$NGC_API_KEY" | docker login nvcr.io --username '$oauthtoken' --password-stdin >/dev/null || exit 125; fi`]
       : []),
     // --entrypoint: images such as vllm/vllm-openai set one, which would swallow `bash -c`.
-    `  exec docker run --rm --gpus all --network host ${envFlags} -v "$GPUFLOW_CHECKPOINT_DIR:$GPUFLOW_CHECKPOINT_DIR"${volumeFlags} --entrypoint bash ${shellQuote(image)} -c ${shellQuote(command)}`,
+    `  exec docker run --rm --gpus all ${network} ${envFlags} -v "$GPUFLOW_CHECKPOINT_DIR:$GPUFLOW_CHECKPOINT_DIR"${volumeFlags} --entrypoint bash ${shellQuote(image)} -c ${shellQuote(command)}`,
     'fi',
     `echo "gpuflow: no Docker engine on this host: running the command directly, not in ${image.replace(/["$`\\]/g, '')}" >&2`,
     command,

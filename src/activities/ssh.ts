@@ -4,7 +4,7 @@ import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { generateFirewallScript } from '../providers/sdk/firewall.js';
-import type { FirewallRules } from '../providers/sdk/types.js';
+import type { Instance } from '../providers/sdk/types.js';
 import { SshSession, sshExec, waitForSsh, type SshTarget } from '../ssh/sshClient.js';
 import { asActivityFailure } from './failures.js';
 import {
@@ -15,11 +15,13 @@ import {
   launchCommand,
   parseGpuUtilization,
   pollCommand,
+  prepareRunCommand,
   standardJobEnv,
   stopCommand,
   tailLogCommand,
 } from './node.js';
-import type { BootstrapInput, BootstrapResult, InstanceRef, RunJobInput, RunJobResult } from './types.js';
+import { firewallRulesFor, publishedPortAcceptCommands } from './servicePorts.js';
+import type { BootstrapInput, BootstrapResult, InstanceRef, RunJobRestartInput, RunJobResult } from './types.js';
 
 export interface SshActivityDeps {
   registry: ProviderRegistry;
@@ -47,21 +49,51 @@ export function resolveSecretEnv(refs: Record<string, string>): Record<string, s
   return out;
 }
 
-function firewallRulesFor(ports: BootstrapInput['ports']): FirewallRules {
-  return {
-    ingressRules: ports.filter((p) => p.public).map((p) => ({ fromPort: p.port, toPort: p.port, ipRanges: [] })),
-    egressRules: [],
-  };
+/** The instance as the provider reports it now, and how to SSH to it. */
+export async function instanceAccess({ registry, sshPrivateKey }: SshActivityDeps, ref: InstanceRef): Promise<{ instance: Instance; target: SshTarget }> {
+  const inst = await asActivityFailure(async () => (await registry.client(ref.connection, ref.location)).getInstance(ref.cloudId));
+  if (!inst.publicIp || !inst.sshPort || !inst.sshUser) {
+    throw ApplicationFailure.retryable(`instance ${ref.cloudId} has no SSH address yet`, 'SshNotReady');
+  }
+  return { instance: inst, target: { host: inst.publicIp, port: inst.sshPort, username: inst.sshUser, privateKey: sshPrivateKey } };
 }
 
-export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
-  async function target(ref: InstanceRef): Promise<SshTarget> {
-    const inst = await asActivityFailure(async () => (await registry.client(ref.connection, ref.location)).getInstance(ref.cloudId));
-    if (!inst.publicIp || !inst.sshPort || !inst.sshUser) {
-      throw ApplicationFailure.retryable(`instance ${ref.cloudId} has no SSH address yet`, 'SshNotReady');
-    }
-    return { host: inst.publicIp, port: inst.sshPort, username: inst.sshUser, privateKey: sshPrivateKey };
+/**
+ * Readies the job directory for a restart (run > 0) on the same instance: see prepareRunCommand.
+ * Idempotent, so a retried activity neither stops the new run nor loses the old one's log.
+ */
+export async function prepareRun(
+  exec: (command: string, timeoutMs: number) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  workloadId: string,
+  run: number,
+  stopGraceMs: number,
+): Promise<'PREPARED' | 'ALREADY'> {
+  // Stopping the old run may take the whole grace: keep heartbeating meanwhile.
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat({ phase: 'preparing-run', run }), 5_000);
+  const r = await exec(prepareRunCommand(workloadId, run, Math.ceil(stopGraceMs / 1000)), stopGraceMs + 150_000).finally(() => clearInterval(beat));
+  const out = r.stdout.trim();
+  if (r.code !== 0 || (out !== 'PREPARED' && out !== 'ALREADY')) {
+    throw ApplicationFailure.retryable(`preparing run ${run} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'PrepareRunFailed');
   }
+  return out;
+}
+
+/**
+ * After a cancellation (stop, idle, cancel): stops the job on a fresh connection, since the
+ * activity's own SSH calls were aborted with it, then returns the cancellation to rethrow.
+ */
+export async function stopAfterCancel(t: SshTarget, workloadId: string, stopGraceMs: number, e: unknown, what: string): Promise<unknown> {
+  const ctx = Context.current();
+  await sshExec(t, stopCommand(workloadId, Math.ceil(stopGraceMs / 1000)), { timeoutMs: stopGraceMs + 30_000 }).catch((err: Error) =>
+    ctx.log.warn(`could not stop the ${what} cleanly; terminate will`, { error: err.message }),
+  );
+  return e instanceof CancelledFailure ? e : new CancelledFailure(`${what} cancelled`);
+}
+
+export function sshActivities(deps: SshActivityDeps) {
+  const target = async (ref: InstanceRef): Promise<SshTarget> => (await instanceAccess(deps, ref)).target;
+  const { registry } = deps;
 
   async function exec(t: SshTarget, command: string, opts: { stdin?: string; timeoutMs?: number } = {}) {
     const r = await sshExec(t, command, { timeoutMs: opts.timeoutMs ?? 60_000, signal: Context.current().cancellationSignal, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
@@ -80,7 +112,7 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
       });
       const dir = jobDir(input.workloadId);
       const env = { ...standardJobEnv(input.workloadId), ...input.env, ...resolveSecretEnv(input.secretEnv) };
-      const script = jobScript(input.command, input.image, Object.keys(env));
+      const script = jobScript(input.command, input.image, Object.keys(env), input.ports);
       // The env file may hold secrets: created 0600 before anything is written to it.
       const install = [
         `set -e`,
@@ -96,7 +128,7 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
       if (r.code !== 0) throw ApplicationFailure.retryable(`writing the job environment failed: ${r.stderr.trim()}`, 'BootstrapFailed');
       ctx.heartbeat({ phase: 'job-installed' });
 
-      const fw = generateFirewallScript(firewallRulesFor(input.ports));
+      const fw = [generateFirewallScript(firewallRulesFor(input.ports)), ...publishedPortAcceptCommands(input.ports).map((c) => `${c}\n`)].join('');
       const inst = await asActivityFailure(async () => (await registry.client(input.ref.connection, input.ref.location)).getInstance(input.ref.cloudId));
       // On shared or unprivileged hosts (the local cloud) the script is staged, not run: running
       // ufw there would rewrite the host's own firewall.
@@ -108,14 +140,20 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
 
     /**
      * Starts the job, or re-attaches to it after a worker restart, and heartbeats until it exits.
+     * `run` > 0 restarts it on the same instance: what is left of the previous run is stopped and
+     * its files moved aside first (once per run number), the log keeps growing.
      * On cancellation it stops the job (SIGTERM, grace, SIGKILL) before reporting cancelled.
      */
-    async runJob(input: RunJobInput): Promise<RunJobResult> {
+    async runJob(input: RunJobRestartInput): Promise<RunJobResult> {
       const ctx = Context.current();
       const t = await target(input.ref);
       const session = new SshSession(t);
       const run = (command: string, timeoutMs: number) => session.exec(command, { timeoutMs, signal: ctx.cancellationSignal });
       try {
+        if (input.run) {
+          ctx.heartbeat({ phase: 'preparing-run', run: input.run });
+          await prepareRun(run, input.workloadId, input.run, input.stopGraceMs);
+        }
         const launched = await run(launchCommand(input.workloadId), 60_000);
         if (launched.code !== 0) throw ApplicationFailure.retryable(`launching the job failed: ${launched.stderr.trim()}`, 'LaunchFailed');
         const reattached = !launched.stdout.includes('STARTED');
@@ -133,12 +171,7 @@ export function sshActivities({ registry, sshPrivateKey }: SshActivityDeps) {
         }
       } catch (e) {
         if (!(e instanceof CancelledFailure) && !ctx.cancellationSignal.aborted) throw e;
-        // Cancelled (stop, idle, cancel): stop the job on a fresh connection, since the activity's
-        // own SSH calls were aborted with it, then report the cancellation as such.
-        await sshExec(t, stopCommand(input.workloadId, Math.ceil(input.stopGraceMs / 1000)), { timeoutMs: input.stopGraceMs + 30_000 }).catch(
-          (err: Error) => ctx.log.warn('could not stop the job cleanly; terminate will', { error: err.message }),
-        );
-        throw e instanceof CancelledFailure ? e : new CancelledFailure('runJob cancelled');
+        throw await stopAfterCancel(t, input.workloadId, input.stopGraceMs, e, 'job');
       } finally {
         session.close();
       }
