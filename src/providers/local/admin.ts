@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InstanceSchema, type Instance } from '../sdk/types.js';
 import { FaultsSchema, LocalCloudStatsSchema, type LocalCloudStats, type LocalFaults, type LocalFaultsInput } from './api.js';
 import { callApi, type HttpTarget } from './http.js';
+import { LocalCatalogSchema, type LocalCatalog, type LocalCatalogInput } from './daemon/catalog.js';
 
 const enc = encodeURIComponent;
 
@@ -47,6 +48,21 @@ export class LocalCloudAdmin {
   /** What the instance's nvidia-smi reports as utilization, one percent per GPU. */
   async setGpuUtilization(instanceId: string, values: number[]): Promise<void> {
     await callApi(this.target, 'PUT', `/admin/instances/${enc(instanceId)}/gpu-utilization`, z.unknown(), { body: { values } });
+  }
+
+  /** The catalog the daemon serves now. */
+  async getCatalog(): Promise<LocalCatalog> {
+    const { data } = await callApi(this.target, 'GET', '/admin/catalog', LocalCatalogSchema);
+    return data!;
+  }
+
+  /**
+   * Replaces the catalog (in memory; a restart serves the --catalog file again): change prices, add
+   * or remove types and regions. Instances of removed types keep running.
+   */
+  async setCatalog(catalog: LocalCatalogInput): Promise<LocalCatalog> {
+    const { data } = await callApi(this.target, 'PUT', '/admin/catalog', LocalCatalogSchema, { body: LocalCatalogSchema.parse(catalog) });
+    return data!;
   }
 
   async stats(): Promise<LocalCloudStats> {

@@ -117,6 +117,8 @@ export const CapacityFaultSchema = FaultMatchSchema.extend({
    * create fails.
    */
   hideFromCatalog: z.boolean().default(false),
+  /** Only this market runs out (e.g. spot capacity reclaimed while on-demand still has room). */
+  market: z.enum(['spot', 'on-demand']).optional(),
 }).strict();
 
 export const FaultsSchema = z
@@ -134,6 +136,8 @@ export const FaultsSchema = z
      * response lost on the way back), to exercise idempotent retries.
      */
     loseCreateResponses: z.number().int().nonnegative().default(0),
+    /** Matching instance types are listed twice under the same ID, the copy at another price. */
+    duplicateInstanceTypeIds: z.array(FaultMatchSchema).default([]),
   })
   .strict();
 export type LocalFaultsInput = z.input<typeof FaultsSchema>;

@@ -25,6 +25,7 @@ import {
   type LocalInstanceTypeSpec,
 } from './catalog.js';
 import { FaultState } from './faults.js';
+import { metadataEndpointFile, newMetadataToken, sameToken, SELF_TERMINATED_MESSAGE } from './metadata.js';
 import { isAlive, killInstanceProcesses, readCmdline } from './procs.js';
 import {
   instancePaths,
@@ -95,7 +96,23 @@ export class LocalCloudEngine {
   }
 
   get catalog(): LocalCatalog {
-    return this.opts.catalog;
+    return this.currentCatalog ?? this.opts.catalog;
+  }
+
+  /** Catalog replaced at run time (admin API, in memory); types it dropped stay known to their instances. */
+  private currentCatalog?: LocalCatalog;
+  private readonly retiredTypes = new Map<string, LocalInstanceTypeSpec>();
+
+  /** Replaces the catalog (prices, types, regions, poll times) as a provider's catalog changes over time. */
+  replaceCatalog(next: LocalCatalog): void {
+    for (const t of this.catalog.instanceTypes) this.retiredTypes.set(t.type, t);
+    this.currentCatalog = next;
+    this.log.info({ instanceTypes: next.instanceTypes.length, regions: next.regions.length }, 'catalog replaced');
+  }
+
+  /** The spec of an existing instance's type: the current catalog's, or the one it was created from. */
+  private typeSpec(type: string): LocalInstanceTypeSpec | undefined {
+    return findType(this.catalog, type) ?? this.retiredTypes.get(type);
   }
 
   /** Loads the state and brings back what was running (new sshd, maybe on a new port). */
@@ -198,12 +215,19 @@ export class LocalCloudEngine {
   }
 
   instanceTypes(filter: { locations?: string[]; types?: string[] }): InstanceType[] {
-    return instanceTypesOf(
+    const listed = instanceTypesOf(
       this.catalog,
       (t, region) => this.used(t.type, region.name) < (t.capacity[region.name] ?? 0) && !this.faults.hiddenFromCatalog(t.type, region.name),
     ).filter(
       (it) =>
         (!filter.locations?.length || filter.locations.includes(it.location)) && (!filter.types?.length || filter.types.includes(it.type)),
+    );
+    // Injected fault: a second entry under the same ID with another price, as a provider's catalog
+    // can list during a migration. Consumers must report it, not pick one silently.
+    return listed.flatMap((it) =>
+      this.faults.duplicatesInstanceTypeId(it.type, it.location)
+        ? [it, { ...it, ...(it.basePrice ? { basePrice: { ...it.basePrice, amount: it.basePrice.amount + 1 } } : {}) }]
+        : [it],
     );
   }
 
@@ -222,7 +246,7 @@ export class LocalCloudEngine {
   }
 
   toInstance(r: InstanceRecord): Instance {
-    const spec = findType(this.catalog, r.type);
+    const spec = this.typeSpec(r.type);
     const running = r.status === 'running';
     return {
       name: r.name,
@@ -384,7 +408,7 @@ export class LocalCloudEngine {
     if (this.faults.quotaExceeded(spec.type, region.name)) {
       throw new CloudApiError('quota-exceeded', `quota exceeded for ${spec.type} in ${region.name}`);
     }
-    if (!region.available || this.faults.outOfCapacity(spec.type, region.name)) {
+    if (!region.available || this.faults.outOfCapacity(spec.type, region.name, body.useSpot === true)) {
       throw new CloudApiError('insufficient-capacity', `not enough capacity for ${spec.type} in ${region.name}`);
     }
     const cap = spec.capacity[region.name] ?? 0;
@@ -396,7 +420,9 @@ export class LocalCloudEngine {
   }
 
   private async prepare(rec: InstanceRecord): Promise<void> {
-    const spec = findType(this.catalog, rec.type);
+    const spec = this.typeSpec(rec.type);
+    // Instances from state written before metadata tokens existed get one now (persisted by the caller).
+    rec.metadataToken ??= newMetadataToken();
     await prepareInstanceDir({
       dataDir: this.opts.dataDir,
       id: rec.id,
@@ -404,6 +430,7 @@ export class LocalCloudEngine {
       gpu: spec ? resolveGpu(spec) : undefined,
       env: rec.env,
       tools: this.opts.tools,
+      metadata: { token: rec.metadataToken, endpointFile: metadataEndpointFile(this.opts.dataDir) },
     });
   }
 
@@ -543,6 +570,24 @@ export class LocalCloudEngine {
     return this.toInstance(rec);
   }
 
+  /**
+   * Terminate asked from inside the instance (metadata endpoint, authenticated by the instance's
+   * own token). Accepted at once and carried out in the background, since the caller is one of the
+   * processes the termination kills. No `interruption` is set: the instance ended on purpose, and
+   * its message (SELF_TERMINATED_MESSAGE) says from where.
+   */
+  selfTerminate(token: string, reason: string | undefined): Instance {
+    const rec = this.state.instances.find((r) => r.metadataToken !== undefined && sameToken(r.metadataToken, token));
+    if (!rec) throw new CloudApiError('unauthorized', 'unknown metadata token (send the instance\'s own token in the x-gpuflow-metadata-token header)');
+    if (rec.status !== 'terminated' && rec.status !== 'terminating') {
+      this.withLock(rec.id, async () => {
+        if (rec.status === 'terminated') return;
+        await this.end(rec, `${SELF_TERMINATED_MESSAGE}: ${reason ?? 'self-terminate'}`);
+      }).catch((err: unknown) => this.log.error({ err, id: rec.id }, 'self-terminate failed'));
+    }
+    return this.toInstance(rec);
+  }
+
   /** Host failure: the instance is killed and ends terminated with interruption "host-failure". */
   async failHost(id: string, message?: string): Promise<Instance> {
     const rec = this.mustFind(id);
@@ -614,7 +659,7 @@ export class LocalCloudEngine {
     if (rec.status === 'terminated' || rec.status === 'terminating') {
       throw new CloudApiError('invalid-state', `instance ${id} is ${rec.status}`);
     }
-    const gpus = findType(this.catalog, rec.type);
+    const gpus = this.typeSpec(rec.type);
     const count = gpus ? (resolveGpu(gpus)?.count ?? 0) : 0;
     if (values.length > count) {
       throw new CloudApiError('invalid-request', `instance ${id} has ${count} GPU(s); got ${values.length} values`);

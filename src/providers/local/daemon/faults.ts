@@ -34,6 +34,11 @@ export class FaultState {
     if (u && ((u.untilMs !== undefined && now >= u.untilMs) || u.times === 0)) delete this.faults.unavailable;
   }
 
+  /** Whether the catalog lists this (type, location) twice under one ID (fault `duplicateInstanceTypeIds`). */
+  duplicatesInstanceTypeId(type: string, location: string): boolean {
+    return this.faults.duplicateInstanceTypeIds.some((m) => matches(m, type, location));
+  }
+
   get latencyMs(): number {
     return this.faults.latencyMs;
   }
@@ -52,8 +57,8 @@ export class FaultState {
     return { retryAfterSeconds };
   }
 
-  outOfCapacity(type: string, location: string): boolean {
-    return this.faults.outOfCapacity.some((m) => matches(m, type, location));
+  outOfCapacity(type: string, location: string, spot = false): boolean {
+    return this.faults.outOfCapacity.some((m) => matches(m, type, location) && (m.market === undefined || (m.market === 'spot') === spot));
   }
 
   hiddenFromCatalog(type: string, location: string): boolean {

@@ -20,8 +20,9 @@ import {
   type LocalCloudInfo,
   type LocalErrorCode,
 } from '../api.js';
-import { defaultCatalog, parseCatalog, type LocalCatalog, type LocalCatalogInput } from './catalog.js';
+import { defaultCatalog, LocalCatalogSchema, parseCatalog, type LocalCatalog, type LocalCatalogInput } from './catalog.js';
 import { CloudApiError, LocalCloudEngine, type ListFilter } from './engine.js';
+import { METADATA_TOKEN_HEADER, SELF_TERMINATE_PATH, SelfTerminateBodySchema, writeMetadataEndpoint } from './metadata.js';
 import { DEFAULT_SSHD_TOOLS, sshUser } from './sshd.js';
 
 export interface LocalCloudOptions {
@@ -166,10 +167,10 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   const info = (): LocalCloudInfo => ({
     provider: LOCAL_PROVIDER_ID,
     apiVersion: LOCAL_API_VERSION,
-    instancePollMs: catalog.instancePollMs,
-    instanceTypePollMs: catalog.instanceTypePollMs,
-    maxCreateRequestsPerMinute: catalog.maxCreateRequestsPerMinute,
-    bootDelayMs: catalog.bootDelayMs,
+    instancePollMs: engine.catalog.instancePollMs,
+    instanceTypePollMs: engine.catalog.instanceTypePollMs,
+    maxCreateRequestsPerMinute: engine.catalog.maxCreateRequestsPerMinute,
+    bootDelayMs: engine.catalog.bootDelayMs,
     sshUser: sshUser(),
   });
 
@@ -229,6 +230,12 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       return { status: 200, data: { values: body.values } };
     }),
     route('GET', '/admin/stats', async () => ({ status: 200, data: engine.stats() })),
+    route('GET', '/admin/catalog', async () => ({ status: 200, data: engine.catalog })),
+    route('PUT', '/admin/catalog', async ({ req }) => {
+      const body = parseBody(LocalCatalogSchema, await readJson(req));
+      engine.replaceCatalog(body);
+      return { status: 200, data: engine.catalog };
+    }),
   ];
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -236,6 +243,18 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     const method = (req.method ?? 'GET').toUpperCase();
     if (url.pathname === '/healthz' && method === 'GET') {
       send(res, 200, { data: { ok: true } });
+      return;
+    }
+    // The instance-side metadata API authenticates with the calling instance's own token, never
+    // the API token (see metadata.ts); injected API faults do not apply to it.
+    if (url.pathname === SELF_TERMINATE_PATH) {
+      if (method !== 'POST') throw new HttpError('method-not-allowed', `${method} is not allowed on ${url.pathname} (use POST)`);
+      const token = req.headers[METADATA_TOKEN_HEADER];
+      if (typeof token !== 'string' || !token.trim()) {
+        throw new HttpError('unauthorized', `missing ${METADATA_TOKEN_HEADER} header (the instance's metadata token)`);
+      }
+      const body = parseBody(SelfTerminateBodySchema, await readJson(req));
+      send(res, 202, { data: engine.selfTerminate(token.trim(), body.reason) });
       return;
     }
     if (!authorized(req.headers.authorization)) {
@@ -297,6 +316,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   baseUrl = `http://${host}:${addr.port}`;
+  await writeMetadataEndpoint(dataDir, addr.address, addr.port);
   logger.info({ url: baseUrl, dataDir }, 'local cloud listening');
 
   let closing: Promise<void> | undefined;

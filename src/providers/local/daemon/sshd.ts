@@ -1,7 +1,8 @@
 /**
  * An instance's machine: a directory with a home, a bin/ (fake nvidia-smi first on PATH), its own
  * host key and authorized key, and a real OpenSSH sshd on 127.0.0.1 whose ForceCommand wrapper puts
- * every session in the instance (HOME, PATH, GPUFLOW_INSTANCE_ID, GPUFLOW_GPU_UTIL_FILE).
+ * every session in the instance (HOME, PATH, GPUFLOW_INSTANCE_ID, GPUFLOW_GPU_UTIL_FILE,
+ * GPUFLOW_SELF_TERMINATE).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import type { ResolvedGpu } from './catalog.js';
+import { SELF_TERMINATE_COMMAND, selfTerminateScript } from './metadata.js';
 import { nvidiaSmiScript, shellQuote } from './nvidia-smi.js';
 import { INSTANCE_ENV, isAlive, readCmdline, terminateProcesses } from './procs.js';
 
@@ -35,6 +37,8 @@ export interface InstancePaths {
   log: string;
   entry: string;
   gpuUtilFile: string;
+  /** The instance's metadata token (self-terminate), readable by the instance only. */
+  metadataToken: string;
 }
 
 export function instancePaths(dataDir: string, id: string): InstancePaths {
@@ -50,6 +54,7 @@ export function instancePaths(dataDir: string, id: string): InstancePaths {
     log: path.join(dir, 'sshd.log'),
     entry: path.join(dir, 'entry.sh'),
     gpuUtilFile: path.join(dir, 'gpu-utilization'),
+    metadataToken: path.join(dir, 'metadata-token'),
   };
 }
 
@@ -69,6 +74,8 @@ export interface PrepareArgs {
   gpu: ResolvedGpu | undefined;
   env: Record<string, string>;
   tools: SshdTools;
+  /** The instance's metadata token and where the daemon's endpoint is written (see metadata.ts). */
+  metadata?: { token: string; endpointFile: string };
 }
 
 /** Creates the instance's directory, keys and scripts. The sshd_config is written at each start. */
@@ -86,6 +93,12 @@ export async function prepareInstanceDir(a: PrepareArgs): Promise<InstancePaths>
   const gpuCount = a.gpu?.count ?? 0;
   if (!existsSync(p.gpuUtilFile)) await writeFile(p.gpuUtilFile, `${Array.from({ length: gpuCount }, () => '0').join('\n')}\n`);
 
+  const selfTerminate = a.metadata ? await writeSelfTerminate(p, a.id, a.metadata) : undefined;
+  // A create env that sets GPUFLOW_SELF_TERMINATE (even empty) wins: it models an image without one.
+  const selfTerminateExport = selfTerminate
+    ? `if [ -z "\${GPUFLOW_SELF_TERMINATE+set}" ]; then export GPUFLOW_SELF_TERMINATE=${shellQuote(selfTerminate)}; fi\n`
+    : '';
+
   const exports = Object.entries(a.env)
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
     .join('\n');
@@ -99,7 +112,7 @@ export HOME=${shellQuote(p.home)}
 export PATH=${shellQuote(pathValue)}
 export ${INSTANCE_ENV}=${shellQuote(a.id)}
 export GPUFLOW_GPU_UTIL_FILE=${shellQuote(p.gpuUtilFile)}
-cd "$HOME" || exit 1
+${selfTerminateExport}cd "$HOME" || exit 1
 if [ -n "\${SSH_ORIGINAL_COMMAND:-}" ]; then
   exec bash -c "$SSH_ORIGINAL_COMMAND"
 fi
@@ -114,6 +127,15 @@ exec bash -l
     await writeFile(profile, `export PATH=${shellQuote(p.bin)}:"$PATH"\n[ -f ~/.bashrc ] && . ~/.bashrc\n`);
   }
   return p;
+}
+
+async function writeSelfTerminate(p: InstancePaths, id: string, m: { token: string; endpointFile: string }): Promise<string> {
+  await writeFile(p.metadataToken, `${m.token}\n`, { mode: 0o600 });
+  await chmod(p.metadataToken, 0o600);
+  const cmd = path.join(p.bin, SELF_TERMINATE_COMMAND);
+  await writeFile(cmd, selfTerminateScript({ instanceId: id, endpointFile: m.endpointFile, tokenFile: p.metadataToken }), { mode: 0o755 });
+  await chmod(cmd, 0o755);
+  return cmd;
 }
 
 export async function writeGpuUtilization(p: InstancePaths, values: number[]): Promise<void> {

@@ -29,6 +29,8 @@ export const InstanceRecordSchema = z.object({
   sshPort: z.number().int().nonnegative().default(0),
   /** When a pending instance is due to boot (epoch ms). */
   bootAt: z.number().int().optional(),
+  /** Authenticates the instance's calls to the metadata endpoint; absent in state written before it existed. */
+  metadataToken: z.string().min(16).optional(),
 });
 export type InstanceRecord = z.infer<typeof InstanceRecordSchema>;
 
