@@ -4,6 +4,7 @@
  * test/histories/<case>.json in the format of `temporal workflow show --output json`.
  *
  *   node --import tsx scripts/record-histories.ts [--out test/histories] [case...]
+ *   node --import tsx scripts/record-histories.ts catalog-sync catalog-sync-failed catalog-store   # only those
  *
  * Re-record after an intended, versioned change to a workflow (and keep the old files too when
  * workloads started on the old code may still be running: they are what replay protects).
@@ -12,6 +13,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { budgetWorkflowId, toBudgetKey } from '../src/budget/config.js';
+import { CatalogStoreClient } from '../src/catalog/sync/client.js';
+import { catalogScheduleId, ensureCatalogSchedules, triggerCatalogSync } from '../src/catalog/sync/schedules.js';
+import { loadConnections } from '../src/config/connections.js';
+import { ProviderRegistry } from '../src/providers/registry.js';
+import { catalogStoreWorkflowId } from '../src/workflows/catalogSyncMessages.js';
 import { historyJSON } from '../src/replay/replay.js';
 import type { WorkloadHandle } from '../src/client/gpuflowClient.js';
 import { startTestEnv, waitFor, type TestEnv } from '../test/helpers/environment.js';
@@ -132,7 +138,62 @@ const CASES: Record<string, Case> = {
       return budgetWorkflowId(toBudgetKey({ project: 'hist-budget' }));
     },
   },
+  'catalog-sync': {
+    description: "a catalog sync started by its connection's schedule: read the provider, diff, apply to the catalog entity",
+    async record(env) {
+      const before = await catalogSeq(env);
+      await ensureCatalogSync(env);
+      const run = await waitFor('a scheduled catalog sync', async () => (await env.client.temporal.schedule.getHandle(catalogScheduleId('local')).describe()).info.recentActions[0], 30_000, 250);
+      await env.client.temporal.workflow.getHandle(run.action.workflow.workflowId).result();
+      await waitFor('the sync applied', async () => (await catalogSeq(env)) > before, 30_000, 250);
+      return run.action.workflow.workflowId;
+    },
+  },
+  'catalog-sync-failed': {
+    description: 'a catalog sync whose provider stays unavailable: activity retries exhausted, the failure recorded on the entity',
+    async record(env) {
+      await ensureCatalogSync(env);
+      await env.admin.setFaults({ unavailable: { forMs: 30_000, paths: ['/v1/instance-types'] } });
+      try {
+        const handle = await env.client.temporal.workflow.start('catalogSyncWorkflow', { taskQueue: env.temporal.taskQueue, workflowId: `hist-catalog-sync-failed-${Date.now()}`, args: [{ connection: 'local' }] });
+        await handle.result().catch(() => undefined);
+        return handle.workflowId;
+      } finally {
+        await env.admin.clearFaults();
+      }
+    },
+  },
+  'catalog-store': {
+    description: 'the catalog entity of a connection: syncs applied (first, a price change, a duplicated ID), a failure recorded, queries',
+    async record(env) {
+      await ensureCatalogSync(env);
+      const store = new CatalogStoreClient(env.client.temporal, env.temporal.taskQueue);
+      await waitFor('a first sync', async () => (await catalogSeq(env)) > 0, 30_000, 250);
+      const cat = await env.admin.getCatalog();
+      await env.admin.setCatalog({ ...cat, instanceTypes: cat.instanceTypes.map((t) => (t.type === 'gpu_1x_l4' ? { ...t, pricePerHour: '0.85' } : t)) });
+      await env.admin.setFaults({ duplicateInstanceTypeIds: [{ type: 'gpu_1x_h100_sxm5', location: 'us-east' }] });
+      const seq = await catalogSeq(env);
+      await triggerCatalogSync(env.client.temporal, 'local');
+      await waitFor('the second sync', async () => (await catalogSeq(env)) > seq, 30_000, 250);
+      await env.admin.clearFaults();
+      await store.changes('local', { sinceMs: 0 });
+      return catalogStoreWorkflowId('local');
+    },
+  },
 };
+
+let catalogScheduled = false;
+
+/** The local connection's catalog sync schedule, as a worker start creates it. */
+async function ensureCatalogSync(env: TestEnv): Promise<void> {
+  if (catalogScheduled) return;
+  await ensureCatalogSchedules(env.client.temporal, env.temporal.taskQueue, ProviderRegistry.fromConnections(loadConnections(env.connectionsFile)));
+  catalogScheduled = true;
+}
+
+async function catalogSeq(env: TestEnv): Promise<number> {
+  return (await new CatalogStoreClient(env.client.temporal, env.temporal.taskQueue).status('local'))?.seq ?? 0;
+}
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { out: { type: 'string', default: join(import.meta.dirname, '..', 'test', 'histories') } }, allowPositionals: true });

@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from '../config/connections.js';
 import { temporalConfigFromEnv, type TemporalConfig } from '../config/temporalConfig.js';
+import { ensureCatalogSchedulesAt } from '../catalog/sync/schedules.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { loadOrCreateSshKey } from '../ssh/keyStore.js';
 import { connectWorker } from '../temporal/connect.js';
@@ -95,13 +96,18 @@ export async function startDevEnvironment(opts: DevEnvironmentOptions): Promise<
 
     const temporal = temporalConfigFromEnv({ address: server.address, namespace: server.namespace });
     connection = await connectWorker(temporal);
+    const registry = ProviderRegistry.fromConnections(connections);
     const worker = await createGpuflowWorker({
       connection,
       temporal,
-      registry: ProviderRegistry.fromConnections(connections),
+      registry,
       sshKey: loadOrCreateSshKey(join(opts.home, 'ssh', 'id_ed25519')),
     });
     const workerRun = worker.run();
+    // The local cloud's catalog syncs on its schedule from now on (created once, kept in the dev server's file).
+    for (const s of await ensureCatalogSchedulesAt(temporal, registry).catch((e: Error) => [{ scheduleId: 'gpuflow-catalog-*', error: e.message, outcome: 'failed' }])) {
+      if (s.outcome === 'failed') console.error(`warning: catalog sync schedule ${s.scheduleId} not ensured (${s.error}); routing reads providers live`);
+    }
     const stopCloud = async (c: ChildProcess) => {
       c.kill('SIGTERM');
       if (c.exitCode === null) await once(c, 'exit');

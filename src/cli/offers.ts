@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { collectOffers } from '../activities/catalog.js';
+import { readsSyncedCatalogs, registerCatalogSyncCommands, withSyncedCatalogs } from './catalog.js';
+import type { SyncedCatalogs } from '../catalog/sync/syncedCatalogs.js';
 import { readSkypilotCatalog } from '../catalog/skypilot/reader.js';
 import { skypilotToLocalCatalog } from '../catalog/skypilot/toLocalCatalog.js';
 import { loadConnections } from '../config/connections.js';
@@ -41,6 +43,7 @@ interface OffersFlags {
   catalog?: string;
   connections: string;
   explain?: boolean;
+  live?: boolean;
   json?: boolean;
   limit?: number;
 }
@@ -173,7 +176,7 @@ export function formatRejections(s: RejectionSummary): string {
   return lines.join('\n');
 }
 
-async function loadOffers(o: OffersFlags): Promise<{ offers: Offer[]; source: string; warnings: string[] }> {
+async function loadOffers(o: OffersFlags, synced?: SyncedCatalogs): Promise<{ offers: Offer[]; source: string; warnings: string[] }> {
   if (o.catalog) {
     const c = readSkypilotCatalog(o.catalog);
     const warnings = c.skipped.length ? [`${c.skipped.length} catalog row(s) skipped (first: ${c.skipped[0]!.cloud} line ${c.skipped[0]!.line}: ${c.skipped[0]!.reason})`] : [];
@@ -181,13 +184,15 @@ async function loadOffers(o: OffersFlags): Promise<{ offers: Offer[]; source: st
   }
   const connections = loadConnections(o.connections);
   if (connections.length === 0) throw new Error(`no provider connections in ${o.connections}: run \`gpuflow dev\`, pass --connections FILE, or plan against a catalog with --catalog DIR`);
-  const { offers, unreachable } = await collectOffers(ProviderRegistry.fromConnections(connections));
+  const { offers, unreachable, sources } = await collectOffers(ProviderRegistry.fromConnections(connections), { ...(synced ? { synced } : {}) });
   return {
     offers,
-    source: `live catalog of ${connections.map((c) => c.name).join(', ')}`,
+    source: `catalog of ${connections.map((c) => `${c.name} (${sources[c.name] ?? 'unreachable'})`).join(', ')}`,
     warnings: unreachable.map((u) => `connection ${u.connection} unreachable: ${u.error}`),
   };
 }
+
+const DEV_CONNECTIONS = join(gpuflowHome(), 'dev', 'connections.yaml');
 
 export function registerOffersCommands(program: Command): void {
   program
@@ -209,13 +214,16 @@ export function registerOffersCommands(program: Command): void {
     .option('--min-disk <GiB>', 'minimum disk (offers that size disks at create pass)')
     .option('--spec <file>', 'start from a workload spec file; flags override its fields')
     .option('--catalog <dir>', 'plan against a SkyPilot catalog directory (<cloud>/vms.csv) instead of the live connections')
-    .option('--connections <file>', 'connections file for the live catalog', join(gpuflowHome(), 'dev', 'connections.yaml'))
+    .option('--connections <file>', 'connections file for the live catalog', DEV_CONNECTIONS)
+    .option('--live', 'read every connection live, not its synced catalog (used when TEMPORAL_ADDRESS/--address is set or with `gpuflow dev`\'s connections)')
     .option('--explain', 'also say why every other offer was not chosen (grouped)')
     .option('--json', 'print a JSON array of the matching offers, cheapest first (with --explain: { offers, rejected })')
     .option('--limit <n>', 'show at most N offers (default 20 for the table, all for --json; 0 = all)', positiveInt)
-    .action(async (o: OffersFlags) => {
+    .action(async (o: OffersFlags, cmd: Command) => {
       const constraints = constraintsFromFlags(o);
-      const { offers, source, warnings } = await loadOffers(o);
+      const { offers, source, warnings } = o.catalog || !readsSyncedCatalogs(cmd, { live: !!o.live, connectionsFile: o.connections, devConnectionsFile: DEV_CONNECTIONS })
+        ? await loadOffers(o)
+        : await withSyncedCatalogs(cmd, (synced) => loadOffers(o, synced));
       for (const w of warnings) console.error(`warning: ${w}`);
       const limit = o.limit ?? (o.json ? 0 : 20);
       const ranking = rankOffers(offers, constraints, { limit: limit || undefined, explain: !!o.explain });
@@ -252,6 +260,7 @@ export function registerOffersCommands(program: Command): void {
     });
 
   const catalog = program.command('catalog').description('provider catalogs');
+  registerCatalogSyncCommands(catalog);
   catalog
     .command('seed-local')
     .description('write a local-cloud catalog (YAML for `local-cloud --catalog`) from a SkyPilot catalog directory')
