@@ -17,6 +17,13 @@ export const REDACT_PATHS = [
   '*.env',
   'password',
   '*.password',
+  // the credential store's values and key (Secret objects also print as [redacted] on their own)
+  'secret',
+  '*.secret',
+  'secrets',
+  '*.secrets',
+  'credentialsKey',
+  '*.credentialsKey',
 ];
 
 export function createLogger(name: string, level = process.env.GPUFLOW_LOG_LEVEL ?? 'info'): Logger {
