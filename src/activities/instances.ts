@@ -1,10 +1,12 @@
 /** Create, read and terminate instances through the registry: thin, idempotent, typed failures. */
 import { Context } from '@temporalio/activity';
-import { InstanceNotFoundError } from '../providers/sdk/errors.js';
+import { CloudError, InstanceNotFoundError } from '../providers/sdk/errors.js';
+import { describeLoss, instanceLost } from '../workload/instanceLoss.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Instance } from '../providers/sdk/types.js';
-import { asActivityFailure } from './failures.js';
-import type { CreateInstanceInput, InstanceRef, InstanceView } from './types.js';
+import { asActivityFailure, toApplicationFailure } from './failures.js';
+import { heartbeatSleep } from './heartbeatSleep.js';
+import type { CreateInstanceInput, InstanceLoss, InstanceRef, InstanceView } from './types.js';
 
 export const REF_ID_TAG = 'gpuflow-ref-id';
 
@@ -70,6 +72,41 @@ export function instanceActivities({ registry, sshPublicKey }: InstanceActivityD
         if (found.length) Context.current().log.warn('terminated instance(s) left by a failed create', { refId: input.refId, count: found.length });
         return found.length;
       });
+    },
+
+    /**
+     * Polls the provider at its instance poll time, heartbeating, and returns only when the
+     * instance is lost under the workload (preempted, failed, stopped or ended without being
+     * asked). One long activity instead of a poll per workflow timer keeps history small.
+     * Transient provider errors are logged and polled through; the workflow cancels this when it
+     * terminates the instance itself.
+     */
+    async watchInstance(ref: InstanceRef): Promise<InstanceLoss> {
+      const ctx = Context.current();
+      const client = await asActivityFailure(() => registry.client(ref.connection, ref.location));
+      const pollMs = Math.max(200, client.getInstancePollTimeMs());
+      for (;;) {
+        ctx.heartbeat();
+        try {
+          const inst = await client.getInstance(ref.cloudId);
+          if (instanceLost(inst.status)) {
+            return {
+              status: inst.status.lifecycleStatus,
+              ...(inst.status.interruption ? { interruption: inst.status.interruption } : {}),
+              reason: describeLoss(inst.status),
+              ...(inst.terminatedAt ? { providerEndedAt: inst.terminatedAt } : {}),
+              detectedAt: new Date().toISOString(),
+            };
+          }
+        } catch (e) {
+          if (e instanceof InstanceNotFoundError) {
+            return { status: 'terminated', reason: 'the provider no longer knows the instance', detectedAt: new Date().toISOString() };
+          }
+          if (e instanceof CloudError && !e.retryable) throw toApplicationFailure(e);
+          ctx.log.warn('instance poll failed; polling on', { cloudId: ref.cloudId, error: (e as Error).message });
+        }
+        await heartbeatSleep(pollMs);
+      }
     },
 
     /** Idempotent: an instance already gone counts as terminated. Returns the final view if readable. */

@@ -40,6 +40,17 @@ export interface InstanceView {
   provisioningTimeoutMs: number;
 }
 
+/** How an instance was lost under its workload, as its provider reported it. */
+export interface InstanceLoss {
+  status: string;
+  interruption?: 'preempted' | 'host-failure';
+  reason: string;
+  /** The provider's own end time, when it reports one. */
+  providerEndedAt?: string;
+  /** When the watcher saw it (worker clock). */
+  detectedAt: string;
+}
+
 export interface BootstrapInput {
   ref: InstanceRef;
   workloadId: string;
@@ -48,7 +59,7 @@ export interface BootstrapInput {
   image?: string;
   env: Record<string, string>;
   secretEnv: Record<string, string>;
-  ports: { port: number; public: boolean }[];
+  ports: ServicePort[];
   sshTimeoutMs: number;
 }
 
@@ -66,6 +77,11 @@ export interface RunJobInput {
   stopGraceMs: number;
 }
 
+/** Run number of a job restarted on the same instance: 0 is the first start, n the nth restart. */
+export interface RunJobRestartInput extends RunJobInput {
+  run?: number;
+}
+
 export interface RunJobResult {
   exitCode: number;
   /** True when this attempt re-attached to a job an earlier attempt had started. */
@@ -76,4 +92,79 @@ export interface CostBreakdown {
   pricePerHour: MoneyJSON;
   billedMs: number;
   cost: MoneyJSON;
+}
+
+/** A port the workload serves; `hostPort` is where the node exposes it (default: `port`). */
+export interface ServicePort {
+  port: number;
+  public: boolean;
+  hostPort?: number;
+}
+
+export interface HealthCheckSpec {
+  port: number;
+  /** HTTP GET path (2xx/3xx is healthy); without it, a TCP connect. */
+  path?: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive failures that make the service unhealthy. */
+  failureThreshold: number;
+  /** How long the first healthy check may take after launch. */
+  startupTimeoutMs: number;
+}
+
+export interface ServiceRunInput {
+  ref: InstanceRef;
+  workloadId: string;
+  /** 0 = first start, n = nth restart on the same instance. */
+  run: number;
+  ports: ServicePort[];
+  healthCheck?: HealthCheckSpec;
+  pollMs: number;
+  stopGraceMs: number;
+}
+
+export interface ServiceEndpoint {
+  port: number;
+  hostPort: number;
+  public: boolean;
+  host: string;
+  /** http://host:hostPort, for public ports. */
+  url?: string;
+}
+
+export interface StartServiceResult {
+  endpoints: ServiceEndpoint[];
+  /** From launch (as the node's clock saw it) to the first healthy check. */
+  readyAfterMs: number;
+  /** True when this attempt found the run already launched by an earlier attempt. */
+  reattached: boolean;
+}
+
+export interface SuperviseServiceResult {
+  reason: 'exited' | 'unhealthy' | 'lost';
+  exitCode?: number;
+  detail: string;
+}
+
+/** What a node does when its watchdog lease expires, after stopping its job (see watchdogScript.ts). */
+export type WatchdogAction = 'provider-self-terminate' | 'shutdown' | 'stop-job-only';
+
+export interface InstallWatchdogInput {
+  ref: InstanceRef;
+  workloadId: string;
+  /** How long the node waits for a renewal before it acts (at least 4000). */
+  leaseMs: number;
+  /** Grace between SIGTERM and SIGKILL when the watchdog stops the job. */
+  stopGraceMs: number;
+}
+
+export interface InstallWatchdogResult {
+  action: WatchdogAction;
+}
+
+export interface RenewWatchdogLeaseInput {
+  ref: InstanceRef;
+  workloadId: string;
+  leaseMs: number;
 }

@@ -30,6 +30,12 @@ export function formatStatus(st: WorkloadStatus): string {
     ['gpu utilization', st.gpuUtilization ? st.gpuUtilization.map((u) => `${u}%`).join(' ') : '-'],
     ['attempts', st.attempts.map((a) => `${a.connection}/${a.location}/${a.instanceTypeId}${a.spot ? '/spot' : ''} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`).join('; ') || '-'],
   ];
+  if (st.recoveries || st.restarts) rows.push(['recoveries', `${st.recoveries ?? 0} instance loss(es), ${st.restarts ?? 0} restart(s) on the same instance`]);
+  if (st.service) {
+    const where = st.service.endpoints.map((e) => e.url ?? `${e.host}:${e.hostPort}${e.public ? '' : ' (internal)'}`).join(', ');
+    rows.push(['service', `${st.service.healthy ? 'healthy' : 'not healthy'} at ${where || '-'}${st.service.lastRestartReason ? `; last restart: ${st.service.lastRestartReason}` : ''}`]);
+  }
+  if (st.watchdogRenewedAt) rows.push(['watchdog lease', `renewed ${st.watchdogRenewedAt}`]);
   if (st.exitCode !== undefined) rows.push(['exit code', String(st.exitCode)]);
   if (st.error) rows.push(['error', st.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -37,5 +43,6 @@ export function formatStatus(st: WorkloadStatus): string {
 }
 
 export function formatResult(r: WorkloadResult): string {
-  return `${r.outcome}${r.exitCode !== undefined ? `, exit ${r.exitCode}` : ''}, cost ${formatMoney(r.cost)} over ${formatDuration(r.billedMs)} billed`;
+  const recovered = r.recoveries ? `, recovered ${r.recoveries}×` : '';
+  return `${r.outcome}${r.exitCode !== undefined ? `, exit ${r.exitCode}` : ''}${recovered}, cost ${formatMoney(r.cost)} over ${formatDuration(r.billedMs)} billed`;
 }

@@ -16,6 +16,7 @@ import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { InvalidWorkloadSpecError } from '../workload/spec.js';
 import { createGpuflowWorker } from '../worker/worker.js';
 import { InvalidBudgetError } from '../budget/config.js';
+import { ensureCatalogSchedulesAt } from '../catalog/sync/schedules.js';
 import { registerBudgetCommands } from './budget.js';
 import { startDevEnvironment } from './devEnvironment.js';
 import { followWorkload, rootMessage } from './follow.js';
@@ -26,6 +27,9 @@ import { register as registerReplayCommand } from './replay.js';
 import { collectList, collectParam } from './cliContext.js';
 import { loadRunTarget } from './runTarget.js';
 import { register as registerScheduleCommands } from './schedule.js';
+import { registerProvidersCommands } from './providers.js';
+import { chooseDefaultGpu, workloadNamesGpu } from './defaultGpu.js';
+import { defaultConnectionsFile } from '../config/connectionsFile.js';
 
 const program = new Command();
 program.name('gpuflow').description('Run GPU workloads across clouds as durable Temporal workflows').version('0.1.0');
@@ -136,8 +140,8 @@ program
 
 program
   .command('worker')
-  .description('run a worker with the provider connections in $GPUFLOW_HOME/connections.yaml')
-  .option('--connections <file>', 'connections file', join(gpuflowHome(), 'dev', 'connections.yaml'))
+  .description('run a worker with the provider connections in connections.yaml (secrets from files or the encrypted credential store)')
+  .option('--connections <file>', 'connections file (env GPUFLOW_CONNECTIONS)', defaultConnectionsFile())
   .option('--ssh-key <file>', 'SSH private key (created if missing)', join(gpuflowHome(), 'dev', 'ssh', 'id_ed25519'))
   .action(async (o: { connections: string; sshKey: string }) => {
     const temporal = temporalConfigFromEnv(temporalOverrides());
@@ -153,7 +157,12 @@ program
       await client.connection.close();
     }
     const connection = await connectWorker(temporal);
-    const worker = await createGpuflowWorker({ connection, temporal, registry: ProviderRegistry.fromConnections(connections), sshKey: loadOrCreateSshKey(o.sshKey) });
+    const registry = ProviderRegistry.fromConnections(connections);
+    const worker = await createGpuflowWorker({ connection, temporal, registry, sshKey: loadOrCreateSshKey(o.sshKey) });
+    // One catalog sync schedule per connection this worker serves (idempotent).
+    for (const s of await ensureCatalogSchedulesAt(temporal, registry)) {
+      if (s.outcome === 'failed') console.error(`warning: catalog sync schedule ${s.scheduleId} not ensured (${s.error}); routing reads ${s.connection} live`);
+    }
     process.once('SIGINT', () => worker.shutdown());
     process.once('SIGTERM', () => worker.shutdown());
     await worker.run();
@@ -176,6 +185,14 @@ program
   .action(async (file: string, o: { name?: string; gpu?: { classes: string[]; count: number }; spot?: string; maxPrice?: string; project?: string; detach?: boolean; json?: boolean; param?: Record<string, string>; recipesDir?: string[] }) => {
     const spec = loadRunTarget(file, { params: o.param ?? {}, recipesDir: o.recipesDir });
     if (o.name) spec.name = o.name;
+    if (!o.gpu && !workloadNamesGpu(spec)) {
+      // The connections' defaultGpu (see ./defaultGpu.ts), from the file the worker reads by default.
+      const choice = chooseDefaultGpu(spec, loadConnections(defaultConnectionsFile()));
+      if (choice) {
+        spec.gpu = { classes: choice.gpu.classes, count: choice.gpu.count };
+        if (!o.json) console.error(`no GPU named: using ${choice.gpu.classes.join('|')}:${choice.gpu.count}, the default GPU of ${choice.from.join(', ')}`);
+      }
+    }
     if (o.gpu) spec.gpu = { ...((spec.gpu as object) ?? {}), ...o.gpu };
     if (o.spot) spec.spot = o.spot;
     if (o.maxPrice) spec.maxPricePerHour = o.maxPrice;
@@ -251,6 +268,7 @@ registerBudgetCommands(program, withClient);
 registerRecipesCommands(program);
 registerScheduleCommands(program);
 registerReplayCommand(program);
+registerProvidersCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof InvalidWorkloadSpecError || e instanceof InvalidBudgetError) console.error(e.message);

@@ -15,7 +15,10 @@ export function installTemporalLogging(level = process.env.GPUFLOW_LOG_LEVEL ?? 
       // The SDK adds task tokens to activity log metadata; they are noise in our logs.
       const { taskToken: _t, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
       const fields = { ...meta, sdkLevel: entry.level };
-      switch (entry.level) {
+      // Watchers (instance watch, lease renewal) are abandoned with TRY_CANCEL when a workload
+      // moves on; their late completion is expected, not a problem worth a warning.
+      const level = entry.message.startsWith('Activity not found on completion') ? 'DEBUG' : entry.level;
+      switch (level) {
         case 'ERROR':
           return log.error(fields, entry.message);
         case 'WARN':
@@ -26,5 +29,7 @@ export function installTemporalLogging(level = process.env.GPUFLOW_LOG_LEVEL ?? 
           return log.debug(fields, entry.message);
       }
     }),
+    // Core's own (Rust) logs go through the same pino logger instead of straight to the console.
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
 }

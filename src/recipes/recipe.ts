@@ -312,6 +312,12 @@ export function applyRecipe(recipe: Recipe, raw: Record<string, unknown>): Recor
     command: renderCommand(recipe, params),
     recipeRef: { name: recipe.name, params },
   };
+  // A service recipe's health path becomes its health check, unless the user set one.
+  const health = recipe.ports.find((p) => p.healthPath);
+  const lifecycle = (out.lifecycle ?? {}) as { kind?: string };
+  if (health && lifecycle.kind === 'service' && rest.service === undefined) {
+    out.service = { ...((defaults.service as Record<string, unknown> | undefined) ?? {}), healthCheck: { port: health.port, path: health.healthPath } };
+  }
   if (recipe.volumes.length) {
     const env = { ...((defaults.env as Record<string, string> | undefined) ?? {}), ...((rest.env as Record<string, string> | undefined) ?? {}) };
     out.env = { ...env, GPUFLOW_VOLUMES: encodeVolumes(recipe.volumes) };

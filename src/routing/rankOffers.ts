@@ -24,6 +24,7 @@ import { expandCountryPins } from './countries.js';
 import { formatGpuCount, gpuCountRange, type BlockedScope, type OfferConstraints } from './constraints.js';
 import { gpuMemoryGiB, gpuModelKey, interconnectLabel, interconnectMatches, parseGpuClass, type GpuClassPattern } from './gpuClass.js';
 import type { Offer } from './offer.js';
+import { NO_CAPACITY_REASON } from './reasons.js';
 
 /** Which constraint an offer failed, in the order they are checked. */
 export type RejectionKind =
@@ -480,7 +481,7 @@ function describe(f: Fail, o: Offer, d: Derived, k: Compiled): string {
     case Fail.PricePerGpu:
       return `price per GPU ${keyText(d.price / d.gpuCount, d.currency)}/h over max ${priceText(c.maxPricePerGpuHour!)}/h`;
     case Fail.Capacity:
-      return 'no capacity reported by the provider';
+      return NO_CAPACITY_REASON;
     case Fail.Stale: {
       const age = maxAgeFor(d, k) ?? 0;
       const ago = k.now - d.seenAtMs;

@@ -14,6 +14,8 @@ export const WORKLOAD_STATES = [
   'waiting-for-instance',
   'bootstrapping',
   'running',
+  /** The instance was lost (preemption, host failure) or the job is being restarted. */
+  'recovering',
   'stopping',
   'terminating',
   'terminated',
@@ -44,8 +46,33 @@ export interface AttemptRecord {
   location: string;
   spot: boolean;
   cloudId?: string;
-  outcome: 'created' | 'failed-over' | 'abandoned';
+  /** interrupted: the provider ended it (preemption, host failure) and the workload recovered elsewhere. */
+  outcome: 'created' | 'failed-over' | 'abandoned' | 'interrupted';
   reason?: string;
+  /** Timeline (ISO times, workflow clock): create asked, create returned, running, job started, loss detected. */
+  plannedAt?: string;
+  createdAt?: string;
+  runningAt?: string;
+  jobStartedAt?: string;
+  interruptedAt?: string;
+  /** The provider's own record of when the instance ended, for interrupted attempts. */
+  providerEndedAt?: string;
+}
+
+/** Where a service listens, as reachable from outside the node (public) or inside its network. */
+export interface ServiceEndpointView {
+  port: number;
+  hostPort: number;
+  public: boolean;
+  host: string;
+  url?: string;
+}
+
+export interface ServiceStatus {
+  healthy: boolean;
+  endpoints: ServiceEndpointView[];
+  restarts: number;
+  lastRestartReason?: string;
 }
 
 export interface WorkloadStatus {
@@ -69,6 +96,13 @@ export interface WorkloadStatus {
   idleSince?: string;
   exitCode?: number;
   error?: string;
+  /** Instance losses recovered so far (each a new instance). */
+  recoveries: number;
+  /** Job reruns after a failure, or service restarts, on the same instance. */
+  restarts: number;
+  service?: ServiceStatus;
+  /** When the node's watchdog lease was last renewed (jobs; see spec.watchdog). */
+  watchdogRenewedAt?: string;
 }
 
 export interface WorkloadResult {
@@ -79,6 +113,8 @@ export interface WorkloadResult {
   cost: MoneyJSON;
   billedMs: number;
   attempts: AttemptRecord[];
+  recoveries: number;
+  restarts: number;
   error?: string;
 }
 

@@ -119,6 +119,76 @@ export const WorkloadSpecSchema = z
       .strict()
       .optional(),
     spot: z.enum(['never', 'allow', 'only']).default('never'),
+    /**
+     * With spot "allow": how long to wait for spot capacity before falling back to on-demand
+     * (dstack #125). Without it, "allow" takes on-demand at once when no spot offer has capacity.
+     */
+    spotWait: duration('spotWait').optional(),
+    /**
+     * Keep re-planning with capped backoff until this long after the workload started when no
+     * offer has capacity (SkyPilot's --retry-until-up). Without it placement gives up after a few passes.
+     */
+    retryUntilUp: duration('retryUntilUp').optional(),
+    /** What happens when the instance is lost (spot preemption, host failure) or the job fails. */
+    recovery: z
+      .object({
+        /**
+         * eager-next-region: block the lost instance's region and re-route to everything else,
+         * falling back to the full space when nothing else has capacity. failover: same region first.
+         */
+        strategy: z.enum(['eager-next-region', 'failover']).default('eager-next-region'),
+        /** Instance losses recovered before the workload fails. */
+        maxRecoveries: z.number().int().min(0).max(100).default(3),
+        /** Reruns of a failed job (non-zero exit) on the same instance. */
+        maxRestartsOnError: z.number().int().min(0).max(100).default(0),
+        /** Only these exit codes restart the job (default: any non-zero code). */
+        restartExitCodes: z.array(z.number().int().min(1).max(255)).min(1).optional(),
+      })
+      .strict()
+      .default({ strategy: 'eager-next-region', maxRecoveries: 3, maxRestartsOnError: 0 }),
+    /**
+     * Where the job keeps checkpoints so an attempt on another instance resumes instead of
+     * restarting: `dir` (a path every node mounts, e.g. a network volume) becomes
+     * GPUFLOW_CHECKPOINT_DIR=<dir>/<task id>; `uri` (e.g. s3://bucket/prefix) becomes
+     * GPUFLOW_CHECKPOINT_URI=<uri>/<task id>. Without either, GPUFLOW_CHECKPOINT_DIR is on the
+     * instance's own disk and survives only restarts on the same instance.
+     */
+    checkpoint: z
+      .object({
+        dir: z.string().regex(/^\//, 'checkpoint.dir must be an absolute path mounted on every node, e.g. /mnt/checkpoints').optional(),
+        uri: z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/.+/, 'checkpoint.uri must be a URI such as s3://bucket/prefix').optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * A lease on the node that the workflow renews: if renewals stop for longer (control plane
+     * gone), the node stops the job and terminates itself. Default on for jobs (10m), off for services.
+     */
+    watchdog: z
+      .union([z.literal('off'), z.object({ lease: duration('watchdog.lease').default(600_000) }).strict()])
+      .optional(),
+    /** Services (lifecycle.kind "service"): readiness/health check and restarts. */
+    service: z
+      .object({
+        healthCheck: z
+          .object({
+            /** A port from `ports`. */
+            port: z.number().int().min(1).max(65535),
+            /** HTTP GET path answering 2xx/3xx when healthy; without it, a TCP connect. */
+            path: z.string().regex(/^\//, 'service.healthCheck.path must start with "/"').optional(),
+            interval: duration('service.healthCheck.interval').default(10_000),
+            timeout: duration('service.healthCheck.timeout').default(5_000),
+            failureThreshold: z.number().int().min(1).max(100).default(3),
+            /** How long the service may take to become healthy after each start. */
+            startupTimeout: duration('service.healthCheck.startupTimeout').default(600_000),
+          })
+          .strict()
+          .optional(),
+        /** Restarts after the process dies or turns unhealthy before the workload fails. */
+        maxRestarts: z.number().int().min(0).max(1000).default(5),
+      })
+      .strict()
+      .optional(),
     placement: z
       .object({
         regions: z.array(z.string().min(1)).optional(),
@@ -162,13 +232,41 @@ export const WorkloadSpecSchema = z
       .record(envName, z.string().regex(/^(env|file):.+$/, 'secretEnv values are references: "env:VAR" or "file:/path"'))
       .default({}),
     ports: z
-      .array(z.object({ port: z.number().int().min(1).max(65535), public: z.boolean().default(false) }).strict())
+      .array(
+        z
+          .object({
+            port: z.number().int().min(1).max(65535),
+            /** true: opened to the internet by the firewall rules; false: internal only (provider network, SSH tunnel). */
+            public: z.boolean().default(false),
+            /** Where the node exposes the port, when it differs (Docker port mapping). */
+            hostPort: z.number().int().min(1).max(65535).optional(),
+          })
+          .strict(),
+      )
       .default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (!s.command) {
       ctx.addIssue({ code: 'custom', path: ['command'], message: 'set command (a shell command) or recipe: { name, params }' });
+    }
+    if (s.spotWait !== undefined && s.spot !== 'allow') {
+      ctx.addIssue({ code: 'custom', path: ['spotWait'], message: 'spotWait needs spot: allow (wait for spot, then fall back to on-demand)' });
+    }
+    if (s.watchdog && s.watchdog !== 'off' && s.watchdog.lease < 5_000) {
+      ctx.addIssue({ code: 'custom', path: ['watchdog', 'lease'], message: 'watchdog.lease must be at least "5s" (the node checks it every few seconds)' });
+    }
+    if (s.service && s.lifecycle.kind !== 'service') {
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings need lifecycle: { kind: service }' });
+    }
+    const hc = s.service?.healthCheck;
+    if (hc && !s.ports.some((p) => p.port === hc.port)) {
+      ctx.addIssue({ code: 'custom', path: ['service', 'healthCheck', 'port'], message: `port ${hc.port} is not in ports: add { port: ${hc.port} } to ports` });
+    }
+    const seen = new Set<number>();
+    for (const [i, p] of s.ports.entries()) {
+      if (seen.has(p.port)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'port'], message: `port ${p.port} is declared twice` });
+      seen.add(p.port);
     }
     const deny = new Set(s.placement.providers.deny ?? []);
     for (const p of s.placement.providers.allow ?? []) {
