@@ -30,4 +30,10 @@ export function createLogger(name: string, level = process.env.GPUFLOW_LOG_LEVEL
   return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
 }
 
+/** A logger created on first use (modules that log rarely should not build one at import). */
+export function lazyLogger(name: string): () => Logger {
+  let logger: Logger | undefined;
+  return () => (logger ??= createLogger(name, process.env.GPUFLOW_LOG_LEVEL ?? 'warn'));
+}
+
 export type { Logger };

@@ -8,7 +8,7 @@
  * region sees that region; a client made for "" sees every configured region (the catalog view).
  */
 import { z } from 'zod';
-import { createLogger, type Logger } from '../../logging/logger.js';
+import { lazyLogger } from '../../logging/logger.js';
 import { RATE_LIMIT_OPTION_FIELDS } from '../http/rateLimit.js';
 import type { Capability } from '../sdk/capabilities.js';
 import type { ApiType, CloudClient, CloudCredential } from '../sdk/client.js';
@@ -56,10 +56,7 @@ export type FluidstackCredentialOptions = z.input<typeof FluidstackCredentialOpt
 /** Every configured region: what makeClient("") means. */
 export const ALL_FLUIDSTACK_REGIONS = '';
 
-let defaultLogger: Logger | undefined;
-function logger(): Logger {
-  return (defaultLogger ??= createLogger('fluidstack', process.env.GPUFLOW_LOG_LEVEL ?? 'warn'));
-}
+const logger = lazyLogger('fluidstack');
 
 export class FluidstackCredential implements CloudCredential {
   readonly refId: string;

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { RATE_LIMIT_OPTION_FIELDS } from '../http/rateLimit.js';
 import type { Capability } from './capabilities.js';
 import type { ApiType, CloudClient, CloudCredential } from './client.js';
 
@@ -91,6 +92,39 @@ export function isLoopbackUrl(u: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The option fields every API-key credential shares, with the provider's own wording in its
+ * messages. Adapters spread them into their schema next to their own options, and add
+ * {@link testReplicaNeedsLoopback}.
+ */
+export function apiKeyOptionFields(p: { provider: string; baseUrlExample: string }) {
+  return {
+    refId: refIdOption,
+    apiKey: headerSecretOption('apiKey', `the ${p.provider} API key`),
+    /** The provider's API; tests point it at a replica. */
+    baseUrl: httpUrlOption('baseUrl', `baseUrl must be a URL such as ${p.baseUrlExample}`).optional(),
+    /** Per-request timeout; default 30 s. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** How often callers should poll an instance; default 5 s. */
+    instancePollMs: z.number().int().positive().optional(),
+    /** rateLimitRetries (default 2) and rateLimitMaxWaitMs (default 15 s): see ../http/rateLimit.ts. */
+    ...RATE_LIMIT_OPTION_FIELDS,
+    /**
+     * Test only: baseUrl is a local replica (test/replicas/<provider>) whose instances are sshd
+     * processes on a shared host; the adapter then reads the replica's extra instance fields
+     * (SSH user/port, not privileged). Refused unless baseUrl is a loopback address.
+     */
+    testReplica: z.boolean().default(false),
+  };
+}
+
+/** The refinement that keeps `testReplica` to loopback base URLs: `.refine(...testReplicaNeedsLoopback(example))`. */
+export function testReplicaNeedsLoopback(loopbackExample: string) {
+  const check = (o: { testReplica: boolean; baseUrl?: string | undefined }) => !o.testReplica || (o.baseUrl !== undefined && isLoopbackUrl(o.baseUrl));
+  const params = { message: `testReplica is for local replicas only: baseUrl must be a loopback URL such as ${loopbackExample}`, path: ['testReplica'] };
+  return [check, params] as [typeof check, typeof params];
 }
 
 /** The parsed options every API-key credential shares (see {@link ApiKeyCredential}). */
