@@ -6,30 +6,26 @@
  * appears neither in workflow histories nor in the worker's logs.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { toDecimalString } from '../../../src/money/money.js';
 import { LocalCredential } from '../../../src/providers/local/index.js';
 import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
+import { assertSecretKeptOut, spawnDebugWorker, writeSecretFile } from '../../helpers/providerWorker.js';
 import { FLUIDSTACK_TEST_PRICES } from '../../replicas/fluidstack/catalog.js';
 import { authorizedKeyFromUserData, startFluidstackReplica, type FluidstackReplicaHandle } from '../../replicas/fluidstack/server.js';
 
 const apiToken = `fs_secret_${randomBytes(16).toString('hex')}`;
 let env: TestEnv;
 let replica: FluidstackReplicaHandle | undefined;
-let worker: ChildProcess;
-const output: string[] = [];
+let logs: () => string;
 const workloads: string[] = [];
 
 before(async () => {
   env = await startTestEnv({
     extraConnections: async ({ dir, cloud }) => {
       replica = await startFluidstackReplica({ localCloud: { url: cloud.url, token: cloud.token }, apiToken, region: 'finland-1', backing: { type: 'gpu_1x_l4', location: 'us-east' } });
-      const apiKeyFile = join(dir, 'fluidstack-token');
-      writeFileSync(apiKeyFile, apiToken, { mode: 0o600 });
+      const apiKeyFile = writeSecretFile(dir, 'fluidstack-token', apiToken);
       return [
         {
           kind: 'fluidstack',
@@ -42,9 +38,7 @@ before(async () => {
       ];
     },
   });
-  worker = await env.spawnWorker({ captureOutput: true, env: { GPUFLOW_LOG_LEVEL: 'debug' } });
-  worker.stdout!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
-  worker.stderr!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
+  ({ logs } = await spawnDebugWorker(env));
 });
 
 after(async () => {
@@ -120,14 +114,5 @@ it('fails over from FluidStack out of stock to the local cloud', { timeout: 90_0
 });
 
 it('keeps the API token out of workflow histories and worker logs', async () => {
-  assert.ok(workloads.length >= 1);
-  for (const id of workloads) {
-    const history = JSON.stringify(await env.client.temporal.workflow.getHandle(id).fetchHistory());
-    assert.ok(history.length > 1000);
-    assert.ok(!history.includes(apiToken), `the API token is in the history of ${id}`);
-  }
-  await waitFor('worker logs', async () => output.join('').includes('fluidstack api request'), 10_000);
-  const logs = output.join('');
-  assert.ok(logs.includes('"name":"fluidstack"'), 'the adapter logged (debug) through the worker');
-  assert.ok(!logs.includes(apiToken), 'the API token is in the worker logs');
+  await assertSecretKeptOut(env, { secret: apiToken, workloadIds: workloads, logs, provider: 'fluidstack', what: 'API token' });
 });

@@ -6,20 +6,17 @@
  * workflow histories nor in the worker's logs.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { LocalCredential } from '../../../src/providers/local/index.js';
-import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
+import { startTestEnv, type TestEnv } from '../../helpers/environment.js';
+import { assertSecretKeptOut, spawnDebugWorker, writeSecretFile } from '../../helpers/providerWorker.js';
 import { startLambdaReplica, type LambdaReplicaHandle } from '../../replicas/lambda/server.js';
 
 const apiKey = `lambda_secret_${randomBytes(16).toString('hex')}`;
 let env: TestEnv;
 let replica: LambdaReplicaHandle | undefined;
-let worker: ChildProcess;
-const output: string[] = [];
+let logs: () => string;
 const workloads: string[] = [];
 
 before(async () => {
@@ -33,14 +30,11 @@ before(async () => {
         backing: { type: 'gpu_1x_l4', location: 'us-east' },
         rateLimits: { launchIntervalMs: 2_000 },
       });
-      const apiKeyFile = join(dir, 'lambda-api-key');
-      writeFileSync(apiKeyFile, apiKey, { mode: 0o600 });
+      const apiKeyFile = writeSecretFile(dir, 'lambda-api-key', apiKey);
       return [{ kind: 'lambda', name: 'lambda', apiKeyFile, baseUrl: replica.url, testReplica: true }];
     },
   });
-  worker = await env.spawnWorker({ captureOutput: true, env: { GPUFLOW_LOG_LEVEL: 'debug' } });
-  worker.stdout!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
-  worker.stderr!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
+  ({ logs } = await spawnDebugWorker(env));
 });
 
 after(async () => {
@@ -101,15 +95,6 @@ it('fails over from Lambda out of capacity to the local cloud', { timeout: 90_00
 });
 
 it('keeps the API key out of workflow histories and worker logs', async () => {
-  assert.ok(workloads.length >= 1);
-  for (const id of workloads) {
-    const history = JSON.stringify(await env.client.temporal.workflow.getHandle(id).fetchHistory());
-    assert.ok(history.length > 1000);
-    assert.ok(!history.includes(apiKey), `the API key is in the history of ${id}`);
-  }
-  await waitFor('worker logs', async () => output.join('').includes('lambda api request'), 10_000);
-  const logs = output.join('');
-  assert.ok(logs.includes('"name":"lambda"'), 'the adapter logged (debug) through the worker');
-  assert.ok(!logs.includes(apiKey), 'the API key is in the worker logs');
-  assert.ok(!logs.includes(Buffer.from(`${apiKey}:`).toString('base64')), 'the Basic-encoded key is in the worker logs');
+  const workerLogs = await assertSecretKeptOut(env, { secret: apiKey, workloadIds: workloads, logs, provider: 'lambda' });
+  assert.ok(!workerLogs.includes(Buffer.from(`${apiKey}:`).toString('base64')), 'the Basic-encoded key is in the worker logs');
 });

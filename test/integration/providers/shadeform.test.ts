@@ -5,34 +5,28 @@
  * history nor in the worker's logs.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { LocalCredential } from '../../../src/providers/local/index.js';
 import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
+import { assertSecretKeptOut, spawnDebugWorker, writeSecretFile } from '../../helpers/providerWorker.js';
 import { startShadeformReplica, type ShadeformReplicaHandle } from '../../replicas/shadeform/server.js';
 
 const apiKey = `sf_secret_${randomBytes(16).toString('hex')}`;
 let env: TestEnv;
 let replica: ShadeformReplicaHandle | undefined;
-let worker: ChildProcess;
-const output: string[] = [];
+let logs: () => string;
 let workloadId = '';
 
 before(async () => {
   env = await startTestEnv({
     extraConnections: async ({ dir, cloud }) => {
       replica = await startShadeformReplica({ localCloud: { url: cloud.url, token: cloud.token }, apiKey, backing: { type: 'gpu_1x_l4', location: 'us-east' } });
-      const apiKeyFile = join(dir, 'shadeform-api-key');
-      writeFileSync(apiKeyFile, apiKey, { mode: 0o600 });
+      const apiKeyFile = writeSecretFile(dir, 'shadeform-api-key', apiKey);
       return [{ kind: 'shadeform', name: 'shadeform', apiKeyFile, baseUrl: replica.url, testReplica: true }];
     },
   });
-  worker = await env.spawnWorker({ captureOutput: true, env: { GPUFLOW_LOG_LEVEL: 'debug' } });
-  worker.stdout!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
-  worker.stderr!.on('data', (d: Buffer) => output.push(d.toString('utf8')));
+  ({ logs } = await spawnDebugWorker(env));
 });
 
 after(async () => {
@@ -68,12 +62,5 @@ it('runs a workload on Shadeform from create to terminate', { timeout: 90_000 },
 });
 
 it('keeps the API key out of the workflow history and worker logs', async () => {
-  assert.ok(workloadId);
-  const history = JSON.stringify(await env.client.temporal.workflow.getHandle(workloadId).fetchHistory());
-  assert.ok(history.length > 1000);
-  assert.ok(!history.includes(apiKey), 'the API key is in the workflow history');
-  await waitFor('worker logs', async () => output.join('').includes('shadeform api request'), 10_000);
-  const logs = output.join('');
-  assert.ok(logs.includes('"name":"shadeform"'), 'the adapter logged (debug) through the worker');
-  assert.ok(!logs.includes(apiKey), 'the API key is in the worker logs');
+  await assertSecretKeptOut(env, { secret: apiKey, workloadIds: [workloadId!], logs, provider: 'shadeform' });
 });
