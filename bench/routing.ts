@@ -18,7 +18,6 @@
  *   npm run bench:routing [-- --runs 7 --repeat 25]
  */
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,9 +25,9 @@ import { readSkypilotCatalog } from '../src/catalog/skypilot/reader.js';
 import type { OfferConstraints } from '../src/routing/constraints.js';
 import type { Offer } from '../src/routing/offer.js';
 import { indexOffers, rankOffers, staleAfterPolls } from '../src/routing/rankOffers.js';
+import { SKYPILOT_CATALOG_DIR } from '../test/helpers/skypilotCatalog.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const CATALOG = join(HERE, '..', '..', 'shared', 'data', 'skypilot-catalog');
+const CATALOG = SKYPILOT_CATALOG_DIR;
 const SKYPILOT_OPTIMIZE_MS = 4351;
 
 const { values } = parseArgs({

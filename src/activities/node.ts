@@ -225,3 +225,30 @@ export function jobScript(command: string, image: string | undefined, envNames: 
     '',
   ].join('\n');
 }
+
+/**
+ * Counts interactive SSH sessions (those with a pty) on the node, other than gpuflow's own
+ * (which never ask for a pty), for auto-shutdown's "no SSH session" rule. It finds the sshd that
+ * serves this very command by walking up from the shell, then counts that daemon's `@pts/`
+ * session processes: so on a shared host (the local cloud) only the instance's own sshd counts.
+ * Handles both process titles: `sshd: user@pts/0` (OpenSSH < 9.8) and `sshd-session: user@pts/0`.
+ */
+export const SSH_SESSIONS_QUERY = [
+  `ppid_of() { local s; read -r s < "/proc/$1/stat" 2>/dev/null || return 1; s=\${s##*) }; set -- $s; echo "$2"; }`,
+  `cmd_of() { tr '\\0' ' ' < "/proc/$1/cmdline" 2>/dev/null; }`,
+  `p=$$; listener=`,
+  `while [ "\${p:-0}" -gt 1 ]; do`,
+  `  c=$(cmd_of "$p")`,
+  `  case "$c" in *"[listener]"*) listener=$p; break ;; "sshd: "*|"sshd-session: "*) ;; *sshd*) listener=$p; break ;; esac`,
+  `  p=$(ppid_of "$p") || break`,
+  `done`,
+  `[ -n "$listener" ] || { echo 0; exit 0; }`,
+  `n=0`,
+  `for d in /proc/[0-9]*; do`,
+  `  pid=\${d#/proc/}`,
+  `  case "$(cmd_of "$pid")" in "sshd: "*@pts/*|"sshd-session: "*@pts/*) ;; *) continue ;; esac`,
+  `  q=$pid`,
+  `  while [ "\${q:-0}" -gt 1 ]; do q=$(ppid_of "$q") || break; if [ "$q" = "$listener" ]; then n=$((n+1)); break; fi; done`,
+  `done`,
+  `echo "$n"`,
+].join('\n');

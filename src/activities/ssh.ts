@@ -10,6 +10,7 @@ import { asActivityFailure } from './failures.js';
 import {
   envFileContent,
   GPU_QUERY,
+  SSH_SESSIONS_QUERY,
   jobDir,
   jobScript,
   launchCommand,
@@ -182,6 +183,15 @@ export function sshActivities(deps: SshActivityDeps) {
       const r = await exec(t, GPU_QUERY, { timeoutMs: 30_000 });
       if (r.code !== 0) throw ApplicationFailure.retryable(`nvidia-smi failed: ${r.stderr.trim()}`, 'GpuSampleFailed');
       return parseGpuUtilization(r.stdout);
+    },
+
+    /** Interactive (pty) SSH sessions on the node, for auto-shutdown's requireNoSshSessions. */
+    async countSshSessions(ref: InstanceRef): Promise<number> {
+      const t = await target(ref);
+      const r = await exec(t, SSH_SESSIONS_QUERY, { timeoutMs: 30_000 });
+      const n = Number(r.stdout.trim());
+      if (r.code !== 0 || !Number.isInteger(n)) throw ApplicationFailure.retryable(`counting SSH sessions failed: ${r.stderr.trim() || r.stdout.trim()}`, 'SshSessionCountFailed');
+      return n;
     },
 
     async tailJobLogs(input: { ref: InstanceRef; workloadId: string; lines: number }): Promise<string> {

@@ -10,11 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import type { z } from 'zod';
 import { BudgetsApi } from '../budget/api.js';
 import { temporalConfigFromEnv, type TemporalConfig } from '../config/temporalConfig.js';
 import { connectClient } from '../temporal/connect.js';
 import { formatGpuCount } from '../routing/constraints.js';
-import { parseWorkloadSpec, type AutoShutdown, type WorkloadSpecInput } from '../workload/spec.js';
+import { AutoShutdownSchema, InvalidWorkloadSpecError, parseWorkloadSpec, type AutoShutdown, type WorkloadSpecInput } from '../workload/spec.js';
 import { WorkloadSchedules } from './schedules.js';
 import {
   logsUpdate,
@@ -50,8 +51,13 @@ export class WorkloadHandle {
   logs(lines = 100): Promise<string> {
     return this.handle.executeUpdate(logsUpdate, { args: [{ lines }] });
   }
-  setAutoShutdown(next: AutoShutdown): Promise<AutoShutdown> {
-    return this.handle.executeUpdate(setAutoShutdownUpdate, { args: [next] });
+  /** Validated here, like a spec: `{ idleWindow: '10m' }` gets the other fields' defaults. */
+  setAutoShutdown(next: z.input<typeof AutoShutdownSchema>): Promise<AutoShutdown> {
+    const r = AutoShutdownSchema.safeParse(next);
+    if (!r.success) {
+      throw new InvalidWorkloadSpecError(r.error.issues.map((i) => ({ path: ['autoShutdown', ...i.path.map(String)].join('.'), message: i.message })));
+    }
+    return this.handle.executeUpdate(setAutoShutdownUpdate, { args: [r.data] });
   }
   describe() {
     return this.handle.describe();

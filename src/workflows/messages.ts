@@ -93,6 +93,8 @@ export interface WorkloadStatus {
   attempts: AttemptRecord[];
   autoShutdown: AutoShutdown;
   gpuUtilization?: number[];
+  /** Interactive SSH sessions seen at the last idle sample (autoShutdown.requireNoSshSessions). */
+  sshSessions?: number;
   idleSince?: string;
   exitCode?: number;
   error?: string;

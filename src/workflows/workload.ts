@@ -155,6 +155,8 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
   let exitCode: number | undefined;
   let error: string | undefined;
   let gpuUtilization: number[] | undefined;
+  /** Interactive SSH sessions at the last idle sample (autoShutdown.requireNoSshSessions). */
+  let sshSessions: number | undefined;
   let idleSinceMs: number | undefined;
   let stopReason: WorkloadOutcome | undefined;
   /** Bootstrap and the job/service of the current instance: a stop cancels it. */
@@ -220,6 +222,7 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
     attempts,
     autoShutdown,
     ...(gpuUtilization ? { gpuUtilization } : {}),
+    ...(sshSessions !== undefined ? { sshSessions } : {}),
     ...(idleSinceMs !== undefined ? { idleSince: new Date(idleSinceMs).toISOString() } : {}),
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(error ? { error } : {}),
@@ -528,7 +531,17 @@ export async function workloadWorkflow(input: WorkloadInput): Promise<WorkloadRe
         log.warn('GPU sample failed; not counted as idle', { error: (e as Error).message });
         continue;
       }
-      const idle = gpuUtilization.length > 0 && gpuUtilization.every((u) => u < cfg.utilizationBelowPercent);
+      let idle = gpuUtilization.length > 0 && gpuUtilization.every((u) => u < cfg.utilizationBelowPercent);
+      if (idle && cfg.requireNoSshSessions) {
+        try {
+          sshSessions = await probes.countSshSessions(target);
+        } catch (e) {
+          if (isCancellation(e)) throw e;
+          log.warn('SSH session count failed; not counted as idle', { error: (e as Error).message });
+          continue;
+        }
+        idle = sshSessions === 0;
+      }
       if (!idle) {
         idleSinceMs = undefined;
         continue;

@@ -78,6 +78,8 @@ export const AutoShutdownSchema = z.union([
       idleWindow: duration('autoShutdown.idleWindow').default(300_000),
       /** How often utilization is sampled over SSH. */
       sampleInterval: duration('autoShutdown.sampleInterval').default(30_000),
+      /** Also require that nobody is logged in interactively (an SSH session with a pty). */
+      requireNoSshSessions: z.boolean().default(false),
     })
     .strict(),
 ]);

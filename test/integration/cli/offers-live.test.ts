@@ -8,17 +8,16 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureToken, writeConnections } from '../../../src/cli/devEnvironment.js';
 import { nodeEntryArgs } from '../../../src/cli/nodeEntry.js';
 import { killHard } from '../../helpers/environment.js';
+import { SKYPILOT_CATALOG_DIR } from '../../helpers/skypilotCatalog.js';
 
 const run = promisify(execFile);
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CATALOG = join(REPO, '..', 'shared', 'data', 'skypilot-catalog');
+const CATALOG = SKYPILOT_CATALOG_DIR;
 
 let dir: string;
 let daemon: ChildProcess | undefined;

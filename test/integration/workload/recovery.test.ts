@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { Client as SshClient } from 'ssh2';
+import { loadOrCreateSshKey } from '../../../src/ssh/keyStore.js';
 import { LocalCredential } from '../../../src/providers/local/index.js';
 import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
 
@@ -166,5 +168,41 @@ describe('restarts and the watchdog', () => {
     const tookMs = Date.now() - terminatedAt;
     assert.ok(tookMs < 30_000, `ended ${tookMs} ms after the workflow was terminated (lease 6 s)`);
     assert.equal(ended.status.interruption, undefined, 'not a preemption: the node ended itself');
+  });
+});
+
+describe('auto-shutdown', () => {
+  it('with requireNoSshSessions, an idle node is kept while someone is logged in, and shut down after', async () => {
+    const wl = await env.client.launch({
+      name: 'logged-in',
+      command: 'sleep 600',
+      gpu: { classes: ['L4'] },
+      autoShutdown: { utilizationBelowPercent: 10, idleWindow: '3s', sampleInterval: '1s', requireNoSshSessions: true },
+    });
+    const st = await waitFor('job running', async () => {
+      const s = await wl.status();
+      return s.state === 'running' && s.instance?.sshHost ? s : undefined;
+    }, 60_000);
+    // An interactive login: a shell with a pty, as a user's `ssh host` makes.
+    const ssh = new SshClient();
+    await new Promise<void>((resolve, reject) => {
+      ssh.on('ready', () => resolve()).on('error', reject);
+      ssh.connect({ host: st.instance!.sshHost!, port: st.instance!.sshPort!, username: st.instance!.sshUser!, privateKey: loadOrCreateSshKey(env.sshKeyFile).privateKey });
+    });
+    const shell = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => ssh.shell({ term: 'xterm' }, (err, ch) => (err ? reject(err) : resolve(ch))));
+    try {
+      const seen = await waitFor('the login is counted', async () => ((await wl.status()).sshSessions ?? 0) >= 1 || undefined, 20_000);
+      assert.ok(seen);
+      await new Promise((r) => setTimeout(r, 6_000)); // twice the idle window, GPU idle all along
+      assert.equal((await wl.status()).state, 'running', 'not shut down while someone is logged in');
+    } finally {
+      shell.end();
+      ssh.end();
+    }
+    const loggedOut = Date.now();
+    const r = await wl.result();
+    assert.equal(r.outcome, 'idle-shutdown');
+    const after = Date.now() - loggedOut;
+    assert.ok(after < 15_000, `shut down ${after} ms after the logout (window 3 s, sample 1 s)`);
   });
 });

@@ -5,8 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { moneyFromDecimal, toJSON } from '../../../src/money/money.js';
 import { parseCatalog } from '../../../src/providers/local/daemon/catalog.js';
@@ -15,9 +14,9 @@ import { catalogPrice, parseSkypilotCsv, readSkypilotCatalog, regionCountry, sky
 import { gpuMemoryGiB } from '../../../src/routing/gpuClass.js';
 import { OfferSchema, type Offer } from '../../../src/routing/offer.js';
 import { priceKey } from '../../../src/routing/rankOffers.js';
+import { SKYPILOT_CATALOG_DIR } from '../../helpers/skypilotCatalog.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CATALOG = join(REPO, '..', 'shared', 'data', 'skypilot-catalog');
+const CATALOG = SKYPILOT_CATALOG_DIR;
 const SEEN = '2026-01-01T00:00:00.000Z';
 
 /** Rows per file, as the shared MANIFEST describes the snapshot. */

@@ -12,10 +12,11 @@ import { moneyFromDecimal, toJSON } from '../../../src/money/money.js';
 import { loadCatalogFile } from '../../../src/providers/local/daemon/catalog.js';
 import { isAlpha3 } from '../../../src/providers/sdk/country.js';
 import { priceKey } from '../../../src/routing/rankOffers.js';
+import { SKYPILOT_CATALOG_DIR } from '../../helpers/skypilotCatalog.js';
 
 const run = promisify(execFile);
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CATALOG = '../shared/data/skypilot-catalog';
+const CATALOG = SKYPILOT_CATALOG_DIR;
 
 async function gpuflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

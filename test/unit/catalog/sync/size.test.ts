@@ -6,14 +6,14 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { applyDiff, diffCatalog } from '../../../../src/catalog/sync/diff.js';
 import { normalizeListing, offersFromSnapshot } from '../../../../src/catalog/sync/snapshot.js';
 import { skypilotToLocalCatalog } from '../../../../src/catalog/skypilot/toLocalCatalog.js';
 import { instanceTypesOf, locationsOf, parseCatalog } from '../../../../src/providers/local/daemon/catalog.js';
 import { offersFromInstanceTypes } from '../../../../src/routing/offer.js';
+import { SKYPILOT_CATALOG_DIR } from '../../../helpers/skypilotCatalog.js';
 
-const SKYPILOT = join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'data', 'skypilot-catalog');
+const SKYPILOT = SKYPILOT_CATALOG_DIR;
 
 describe('catalog sync payloads for the full SkyPilot catalog', () => {
   const cat = parseCatalog(skypilotToLocalCatalog(SKYPILOT, { capacity: 2, includeCpuOnly: false }).catalog, 'skypilot');
