@@ -239,7 +239,8 @@ export const SSH_SESSIONS_QUERY = [
   `p=$$; listener=`,
   `while [ "\${p:-0}" -gt 1 ]; do`,
   `  c=$(cmd_of "$p")`,
-  `  case "$c" in *"[listener]"*) listener=$p; break ;; "sshd: "*|"sshd-session: "*) ;; *sshd*) listener=$p; break ;; esac`,
+  // The daemon: "sshd: /usr/sbin/sshd -D [listener] ..." (OpenSSH >= 9.x titles) or its plain command line.
+  `  case "$c" in "sshd: "*"[listener]"*) listener=$p; break ;; "sshd: "*|"sshd-session: "*) ;; /*/sshd" "*|"sshd "*) listener=$p; break ;; esac`,
   `  p=$(ppid_of "$p") || break`,
   `done`,
   `[ -n "$listener" ] || { echo 0; exit 0; }`,
