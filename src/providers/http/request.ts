@@ -4,8 +4,23 @@
  * body that cannot be read) into ServiceUnavailableError. What an HTTP error *means* (which
  * status or native code is which typed error) stays in each adapter's own mapping.
  */
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ServiceUnavailableError } from '../sdk/errors.js';
+
+/** Where an API-key adapter sends its calls, and how it handles 429s (see ./rateLimit.ts). */
+export interface ApiKeyHttpTarget {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  /** How many times a 429 is retried in place (0 = never). */
+  rateLimitRetries: number;
+  /** A 429 asking for a longer wait than this is not retried in place. */
+  rateLimitMaxWaitMs: number;
+  logger?: Logger;
+  /** Test seam. */
+  sleep?: (ms: number) => Promise<void>;
+}
 
 export interface SendRequestArgs {
   method: string;

@@ -9,7 +9,6 @@
  * not (the instance may exist), so 5xx is never repeated here. The loop is ../http/rateLimit.ts;
  * sending, timeouts and network failures are ../http/request.ts.
  */
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   AuthenticationError,
@@ -22,24 +21,14 @@ import {
   ServiceUnavailableError,
 } from '../sdk/errors.js';
 import { retryShortRateLimits } from '../http/rateLimit.js';
-import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import { LAMBDA_API_PREFIX, LAMBDA_ERROR_CODES, LAMBDA_RATE_LIMITS, LambdaErrorBodySchema } from './api.js';
 
 /** What a call is about, which decides what "not found" and "rate limited" mean. */
 export type LambdaOperation = 'launch' | 'instance' | 'ssh-key' | 'catalog';
 
-export interface LambdaHttpTarget {
-  baseUrl: string;
-  apiKey: string;
+export interface LambdaHttpTarget extends ApiKeyHttpTarget {
   authScheme: 'bearer' | 'basic';
-  timeoutMs: number;
-  /** How many times a 429 is retried in place (0 = never). */
-  rateLimitRetries: number;
-  /** A 429 asking for a longer wait than this is not retried in place. */
-  rateLimitMaxWaitMs: number;
-  logger?: Logger;
-  /** Test seam. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface LambdaRequestOptions {

@@ -11,10 +11,9 @@
  * GraphQL rate limits, so a 429 without Retry-After waits 1 s. 5xx and network errors surface as
  * ServiceUnavailableError for Temporal to retry durably (a create is never repeated blindly).
  */
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { retryShortRateLimits } from '../http/rateLimit.js';
-import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import {
   AuthenticationError,
   CloudError,
@@ -31,16 +30,8 @@ export type RunPodOperation = 'catalog' | 'create' | 'instance' | 'terminate';
 /** RunPod documents no GraphQL rate limits: a 429 without Retry-After waits this long. */
 export const RUNPOD_DEFAULT_RATE_LIMIT_WAIT_MS = 1_000;
 
-export interface RunPodHttpTarget {
-  /** The GraphQL endpoint, e.g. https://api.runpod.io/graphql. */
-  baseUrl: string;
-  apiKey: string;
-  timeoutMs: number;
-  rateLimitRetries: number;
-  rateLimitMaxWaitMs: number;
-  logger?: Logger;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** The shared API-key target (../http/request.ts); baseUrl is the GraphQL endpoint, e.g. https://api.runpod.io/graphql. */
+export type RunPodHttpTarget = ApiKeyHttpTarget;
 
 /** What RunPod's messages say, in the words it uses (see notes/provider-apis.md §2a). */
 const CAPACITY = [/no longer any instances available/i, /not enough free GPUs/i, /no (gpu|machine)s? (is |are )?available/i];

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RATE_LIMIT_OPTION_FIELDS } from '../http/rateLimit.js';
+import type { ApiKeyHttpTarget } from '../http/request.js';
 import type { Capability } from './capabilities.js';
 import type { ApiType, CloudClient, CloudCredential } from './client.js';
 
@@ -177,7 +178,7 @@ export abstract class ApiKeyCredential extends GlobalApiCredential {
   }
 
   /** The HTTP target fields every such adapter needs (holds the key): for the client only. */
-  protected httpTargetFields(): { baseUrl: string; apiKey: string; timeoutMs: number; rateLimitRetries: number; rateLimitMaxWaitMs: number } {
+  protected httpTargetFields(): Omit<ApiKeyHttpTarget, 'logger' | 'sleep'> {
     return {
       baseUrl: this.baseUrl,
       apiKey: this.apiKey,

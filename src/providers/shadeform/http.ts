@@ -7,7 +7,6 @@
  * honouring Retry-After (Shadeform documents no rate limits, so without the header the wait is
  * 1 s); everything else surfaces as a typed error for Temporal to retry durably.
  */
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import {
   AuthenticationError,
@@ -20,7 +19,7 @@ import {
   ServiceUnavailableError,
 } from '../sdk/errors.js';
 import { retryShortRateLimits } from '../http/rateLimit.js';
-import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import { SHADEFORM_API_KEY_HEADER, SHADEFORM_ERROR_CODES, ShadeformErrorBodySchema } from './api.js';
 
 export type ShadeformOperation = 'create' | 'instance' | 'ssh-key' | 'catalog';
@@ -28,15 +27,8 @@ export type ShadeformOperation = 'create' | 'instance' | 'ssh-key' | 'catalog';
 /** Shadeform documents no rate limits: a 429 without Retry-After waits this long. */
 export const SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS = 1_000;
 
-export interface ShadeformHttpTarget {
-  baseUrl: string;
-  apiKey: string;
-  timeoutMs: number;
-  rateLimitRetries: number;
-  rateLimitMaxWaitMs: number;
-  logger?: Logger;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** The shared API-key target (../http/request.ts). */
+export type ShadeformHttpTarget = ApiKeyHttpTarget;
 
 export interface ShadeformRequestOptions {
   body?: unknown;

@@ -9,10 +9,9 @@
  * therefore Retry-After, else the threshold, else exponential backoff from 1 s (the docs: "use your
  * own backoff"). Only a short 429 is repeated here (../http/rateLimit.ts); the rest is Temporal's.
  */
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { retryShortRateLimits } from '../http/rateLimit.js';
-import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
 import {
   AuthenticationError,
   CloudError,
@@ -31,15 +30,8 @@ export type VastOperation = 'create' | 'instance' | 'ssh-key' | 'catalog';
 export const VASTAI_BACKOFF_BASE_MS = 1_000;
 const VASTAI_BACKOFF_MAX_MS = 30_000;
 
-export interface VastHttpTarget {
-  baseUrl: string;
-  apiKey: string;
-  timeoutMs: number;
-  rateLimitRetries: number;
-  rateLimitMaxWaitMs: number;
-  logger?: Logger;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** The shared API-key target (../http/request.ts). */
+export type VastHttpTarget = ApiKeyHttpTarget;
 
 export interface VastRequestOptions {
   body?: unknown;
