@@ -188,6 +188,28 @@ export interface RequestRecord {
 }
 
 /**
+ * A replica's HTTP server on `host:port` (default 127.0.0.1, any port): records every request in
+ * `requests`, runs `handle`, and answers a thrown {@link ReplicaResponse} as it is and anything
+ * else with the provider's own internal-error response.
+ */
+export async function serveReplica(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse, rec: RequestRecord) => Promise<void>,
+  opts: { requests: RequestRecord[]; internalError: () => ReplicaResponse; host?: string | undefined; port?: number | undefined },
+): Promise<{ server: http.Server; base: string }> {
+  const server = http.createServer((req, res) => {
+    const rec: RequestRecord = { method: (req.method ?? 'GET').toUpperCase(), path: req.url ?? '/', status: 0, auth: 'none', at: Date.now() };
+    opts.requests.push(rec);
+    handle(req, res, rec).catch((err: unknown) => {
+      const r = err instanceof ReplicaResponse ? err : opts.internalError();
+      rec.status = r.status;
+      send(res, r.status, r.body, r.headers);
+    });
+  });
+  server.keepAliveTimeout = 2_000;
+  return { server, base: await listen(server, opts.host, opts.port) };
+}
+
+/**
  * The local cloud behind a replica: every replica instance is one local cloud instance (a real
  * sshd on 127.0.0.1), made through the local cloud's own adapter.
  */

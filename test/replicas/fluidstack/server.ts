@@ -29,7 +29,6 @@ import { generateSshKeyPair } from '../../../src/ssh/sshClient.js';
 import {
   BackingCloud,
   closeServer,
-  listen,
   matchRoute,
   readBody,
   ReplicaResponse,
@@ -39,6 +38,7 @@ import {
   type CountedFault,
   type RequestRecord,
   type Route,
+  serveReplica,
 } from '../shared.js';
 import { DEFAULT_FLUIDSTACK_REPLICA_CATALOG, type FluidstackReplicaTypeSpec } from './catalog.js';
 
@@ -420,17 +420,7 @@ export async function startFluidstackReplica(opts: FluidstackReplicaOptions): Pr
     send(res, out.status, out.body);
   }
 
-  const server = http.createServer((req, res) => {
-    const rec: RequestRecord = { method: (req.method ?? 'GET').toUpperCase(), path: req.url ?? '/', status: 0, auth: 'none', at: Date.now() };
-    requests.push(rec);
-    handle(req, res, rec).catch((err: unknown) => {
-      const r = err instanceof ReplicaResponse ? err : fail(500, 'internal server error');
-      rec.status = r.status;
-      send(res, r.status, r.body, r.headers);
-    });
-  });
-  server.keepAliveTimeout = 2_000;
-  const base = await listen(server, opts.host, opts.port);
+  const { server, base } = await serveReplica(handle, { requests, internalError: () => fail(500, 'internal server error'), host: opts.host, port: opts.port });
 
   const admin: FluidstackReplicaAdmin = {
     setOutOfStock: (f) => void (outOfStock = f.map((x) => ({ ...x }))),

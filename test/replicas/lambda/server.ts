@@ -18,7 +18,6 @@ import { generateSshKeyPair } from '../../../src/ssh/sshClient.js';
 import {
   BackingCloud,
   closeServer,
-  listen,
   matches,
   matchRoute,
   MinInterval,
@@ -32,6 +31,7 @@ import {
   type PlacementMatch,
   type RequestRecord,
   type Route,
+  serveReplica,
 } from '../shared.js';
 import { DEFAULT_LAMBDA_REPLICA_CATALOG, LAMBDA_REPLICA_REGIONS, type LambdaReplicaTypeSpec } from './catalog.js';
 
@@ -477,21 +477,7 @@ export async function startLambdaReplica(opts: LambdaReplicaOptions): Promise<La
     send(res, out.status, out.body);
   }
 
-  const server = http.createServer((req, res) => {
-    const rec: RequestRecord = { method: (req.method ?? 'GET').toUpperCase(), path: req.url ?? '/', status: 0, auth: 'none', at: Date.now() };
-    requests.push(rec);
-    handle(req, res, rec).catch((e: unknown) => {
-      if (e instanceof ReplicaResponse) {
-        rec.status = e.status;
-        send(res, e.status, e.body, e.headers);
-        return;
-      }
-      rec.status = 500;
-      send(res, 500, E.internal().body);
-    });
-  });
-  server.keepAliveTimeout = 2_000;
-  const base = await listen(server, opts.host, opts.port);
+  const { server, base } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
 
   const admin: LambdaReplicaAdmin = {
     setOutOfCapacity: (f) => void (outOfCapacity = f.map((x) => ({ ...x }))),

@@ -19,7 +19,6 @@ import type { Instance } from '../../../src/providers/sdk/types.js';
 import {
   BackingCloud,
   closeServer,
-  listen,
   matches,
   matchRoute,
   readBody,
@@ -31,6 +30,7 @@ import {
   type PlacementMatch,
   type RequestRecord,
   type Route,
+  serveReplica,
 } from '../shared.js';
 import { DEFAULT_SHADEFORM_REPLICA_CATALOG, type ShadeformReplicaTypeSpec } from './catalog.js';
 
@@ -453,17 +453,7 @@ export async function startShadeformReplica(opts: ShadeformReplicaOptions): Prom
     send(res, out.status, out.body);
   }
 
-  const server = http.createServer((req, res) => {
-    const rec: RequestRecord = { method: (req.method ?? 'GET').toUpperCase(), path: req.url ?? '/', status: 0, auth: 'none', at: Date.now() };
-    requests.push(rec);
-    handle(req, res, rec).catch((err: unknown) => {
-      const r = err instanceof ReplicaResponse ? err : E.internal();
-      rec.status = r.status;
-      send(res, r.status, r.body, r.headers);
-    });
-  });
-  server.keepAliveTimeout = 2_000;
-  const base = await listen(server, opts.host, opts.port);
+  const { server, base } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
 
   const admin: ShadeformReplicaAdmin = {
     setOutOfStock: (f) => void (outOfStock = f.map((x) => ({ ...x }))),

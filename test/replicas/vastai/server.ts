@@ -21,7 +21,6 @@ import { generateSshKeyPair } from '../../../src/ssh/sshClient.js';
 import {
   BackingCloud,
   closeServer,
-  listen,
   matchRoute,
   readBody,
   ReplicaResponse,
@@ -32,6 +31,7 @@ import {
   type CountedFault,
   type RequestRecord,
   type Route,
+  serveReplica,
 } from '../shared.js';
 import { DEFAULT_VASTAI_REPLICA_MACHINES, type VastReplicaMachine } from './catalog.js';
 
@@ -739,17 +739,7 @@ export async function startVastaiReplica(opts: VastaiReplicaOptions): Promise<Va
     send(res, out.status, out.body);
   }
 
-  const server = http.createServer((req, res) => {
-    const rec: RequestRecord = { method: (req.method ?? 'GET').toUpperCase(), path: req.url ?? '/', status: 0, auth: 'none', at: Date.now() };
-    requests.push(rec);
-    handle(req, res, rec).catch((err: unknown) => {
-      const r = err instanceof ReplicaResponse ? err : E.internal();
-      rec.status = r.status;
-      send(res, r.status, r.body, r.headers);
-    });
-  });
-  server.keepAliveTimeout = 2_000;
-  const base = await listen(server, opts.host, opts.port);
+  const { server, base } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
 
   const recOf = (id: string) => {
     const r = instances.get(Number(id));
