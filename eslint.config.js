@@ -25,14 +25,43 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed deterministically: no Node builtins, no side-effecting libraries.
-    files: ['src/workflows/**/*.ts'],
+    // Workflow code is replayed deterministically in Temporal's sandbox: it imports values only from
+    // an allowlist of pure modules (types from anywhere). Node builtins are named for a clearer message.
+    files: [
+      'src/workflows/**/*.ts',
+      'src/workload/{workflow,context,handlers,state,status,cost,messages,activityOptions,autoShutdownSettings,specSchema,instanceLoss}.ts',
+      'src/workload/steps/**/*.ts',
+      'src/budget/workflow.ts',
+      'src/budget/messages.ts',
+      'src/budget/ledger.ts',
+      'src/catalog/sync/workflow.ts',
+      'src/catalog/sync/storeWorkflow.ts',
+      'src/catalog/sync/store.ts',
+      'src/catalog/sync/messages.ts',
+      'src/catalog/sync/loopWorkflow.ts',
+      'src/catalog/sync/loopMessages.ts',
+      'src/sync/manifest.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [...nodeBuiltins, 'ssh2', 'pino', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
-          patterns: [{ group: ['**/activities/*', '**/providers/*/**', '!**/providers/sdk/**'], message: 'workflows import only types from activities and providers', allowTypeImports: true }],
+          patterns: [
+            {
+              // Allowed: the workflow SDK, zod, ms, dinero.js; relative imports of money/, routing/,
+              // workload/ (and its steps/), workflows/, budget/config, ledger and messages, catalog/sync/store, diff and messages, sync/manifest, and siblings.
+              regex: String.raw`^(?!(?:@temporalio/(?:workflow|common)|zod|ms|dinero\.js)$)(?!(?:\.\.?/)+(?:(?:money|routing|workload|workload/steps|workflows|steps)/[\w.-]+|budget/(?:config|ledger|messages|workflow)\.js|catalog/sync/(?:store|diff|messages|workflow|storeWorkflow|loopWorkflow|loopMessages)\.js|sync/manifest\.js|[\w.-]+)$)`,
+              message: 'workflow code imports values only from pure modules (see the allowlist in eslint.config.js); import types with `import type`',
+              allowTypeImports: true,
+            },
+            {
+              // The spec's boundary parser expands recipes from the filesystem: workflows use specSchema.js.
+              group: ['**/workload/spec.js', './spec.js', '../spec.js', '**/recipes/*'],
+              message: 'workflow code imports the spec schemas from workload/specSchema.js (spec.js reads recipes from disk)',
+              allowTypeImports: true,
+            },
+          ],
         },
       ],
     },

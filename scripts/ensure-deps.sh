@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages..." >&2
-  npm install --no-audit --no-fund >&2
+  # Exactly the committed lock (scripts/refresh-lock.sh keeps it complete for every platform).
+  npm ci --no-audit --no-fund >&2
 fi
 
 if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null 2>&1; then

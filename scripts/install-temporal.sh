@@ -29,7 +29,25 @@ echo "building Temporal CLI $VERSION from the Go module proxy into $BIN_DIR (fir
 export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/go/mod}" GOCACHE="${GOCACHE:-$CACHE_ROOT/go/build}"
 tmp="$BIN_DIR/.tmp-$$"
 mkdir -p "$tmp"
-CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@$VERSION" >&2
+# The full `go: downloading ...` log goes to a file; the terminal gets one progress line.
+log="$BIN_DIR/build.log"
+echo "  full build log: $log" >&2
+CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@$VERSION" >"$log" 2>&1 &
+build=$!
+if [ -t 2 ]; then
+  while kill -0 "$build" 2>/dev/null; do
+    printf '\r  %s modules downloaded...' "$(grep -c '^go: downloading' "$log" 2>/dev/null || echo 0)" >&2
+    sleep 2
+  done
+  printf '\n' >&2
+fi
+if ! wait "$build"; then
+  echo "building the Temporal CLI failed; the last lines of $log:" >&2
+  tail -n 20 "$log" >&2
+  rm -rf "$tmp"
+  exit 1
+fi
+echo "  built: $(grep -c '^go: downloading' "$log") modules downloaded" >&2
 mv "$tmp/temporal" "$BIN"
 rmdir "$tmp"
 echo "$BIN"

@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { budgetWorkflowId, toBudgetKey } from '../src/budget/config.js';
 import { CatalogStoreClient } from '../src/catalog/sync/client.js';
-import { catalogScheduleId, ensureCatalogSchedules, triggerCatalogSync } from '../src/catalog/sync/schedules.js';
+import { catalogSyncLoopWorkflowId } from '../src/catalog/sync/loopMessages.js';
+import { ensureCatalogSyncLoops, requestCatalogSync } from '../src/catalog/sync/loops.js';
 import { loadConnections } from '../src/config/connections.js';
 import { ProviderRegistry } from '../src/providers/registry.js';
-import { catalogStoreWorkflowId } from '../src/workflows/catalogSyncMessages.js';
+import { catalogStoreWorkflowId } from '../src/catalog/sync/messages.js';
 import { historyJSON } from '../src/replay/replay.js';
 import type { WorkloadHandle } from '../src/client/gpuflowClient.js';
 import { startTestEnv, waitFor, type TestEnv } from '../test/helpers/environment.js';
@@ -106,6 +107,37 @@ const CASES: Record<string, Case> = {
       return wl.workloadId;
     },
   },
+  'host-failed': {
+    description: "the job's host fails: instance lost, terminated, its region blocked, placed again elsewhere, succeeds",
+    async record(env) {
+      const wl = await env.client.launch({ name: 'hist-host-failed', command: 'sleep 2', gpu: L4, recovery: { maxRecoveries: 2 } });
+      await running(wl);
+      await env.admin.failHost((await wl.status()).instance!.cloudId, 'host failure');
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
+  service: {
+    description: 'a service with an HTTP health check: started, healthy, its process dies, restarted, then stopped',
+    async record(env) {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const js = `require('http').createServer((q, s) => { if (q.url === '/crash') { s.end('bye'); setTimeout(() => process.exit(3), 20); return; } s.end('ok'); }).listen(${port}, '0.0.0.0')`;
+      const wl = await env.client.launch({
+        name: 'hist-service',
+        command: `exec node -e "${js.replace(/"/g, '\\"')}"`,
+        gpu: L4,
+        lifecycle: { kind: 'service' },
+        ports: [{ port, public: true }],
+        service: { healthCheck: { port, path: '/health', interval: '1s', timeout: '1s', failureThreshold: 2, startupTimeout: '30s' }, maxRestarts: 3 },
+      });
+      const up = await waitFor('service healthy', async () => ((await wl.status()).service?.healthy ? await wl.status() : undefined), 90_000, 250);
+      await fetch(new URL('/crash', up.service!.endpoints[0]!.url)).catch(() => undefined);
+      await waitFor('service restarted', async () => (await wl.status()).restarts === 1 && (await wl.status()).service?.healthy, 60_000, 250);
+      await wl.stop('recording');
+      await settle(wl);
+      return wl.workloadId;
+    },
+  },
   'no-offer': {
     description: 'nothing matches the spec: NoMatchingOffer before any instance exists',
     async record(env) {
@@ -139,14 +171,24 @@ const CASES: Record<string, Case> = {
     },
   },
   'catalog-sync': {
-    description: "a catalog sync started by its connection's schedule: read the provider, diff, apply to the catalog entity",
+    description: 'one catalog sync of the old design (catalogSyncWorkflow, still registered for old schedules): read the provider, diff, apply to the catalog entity',
     async record(env) {
       const before = await catalogSeq(env);
       await ensureCatalogSync(env);
-      const run = await waitFor('a scheduled catalog sync', async () => (await env.client.temporal.schedule.getHandle(catalogScheduleId('local')).describe()).info.recentActions[0], 30_000, 250);
-      await env.client.temporal.workflow.getHandle(run.action.workflow.workflowId).result();
+      const handle = await env.client.temporal.workflow.start('catalogSyncWorkflow', { taskQueue: env.temporal.taskQueue, workflowId: `hist-catalog-sync-${Date.now()}`, args: [{ connection: 'local' }] });
+      await handle.result();
       await waitFor('the sync applied', async () => (await catalogSeq(env)) > before, 30_000, 250);
-      return run.action.workflow.workflowId;
+      return handle.workflowId;
+    },
+  },
+  'catalog-sync-loop': {
+    description: "a connection's long-lived sync loop: its first sync, then one on the sync-now signal",
+    async record(env) {
+      await ensureCatalogSync(env);
+      const seq = await waitFor('a first sync', async () => { const s = await catalogSeq(env); return s >= 1 ? s : undefined; }, 30_000, 250);
+      await requestCatalogSync(env.client.temporal, 'local');
+      await waitFor('the requested sync', async () => (await catalogSeq(env)) > seq, 30_000, 250);
+      return catalogSyncLoopWorkflowId('local');
     },
   },
   'catalog-sync-failed': {
@@ -173,7 +215,7 @@ const CASES: Record<string, Case> = {
       await env.admin.setCatalog({ ...cat, instanceTypes: cat.instanceTypes.map((t) => (t.type === 'gpu_1x_l4' ? { ...t, pricePerHour: '0.85' } : t)) });
       await env.admin.setFaults({ duplicateInstanceTypeIds: [{ type: 'gpu_1x_h100_sxm5', location: 'us-east' }] });
       const seq = await catalogSeq(env);
-      await triggerCatalogSync(env.client.temporal, 'local');
+      await requestCatalogSync(env.client.temporal, 'local');
       await waitFor('the second sync', async () => (await catalogSeq(env)) > seq, 30_000, 250);
       await env.admin.clearFaults();
       await store.changes('local', { sinceMs: 0 });
@@ -184,10 +226,10 @@ const CASES: Record<string, Case> = {
 
 let catalogScheduled = false;
 
-/** The local connection's catalog sync schedule, as a worker start creates it. */
+/** The local connection's catalog sync loop, as a worker start starts it. */
 async function ensureCatalogSync(env: TestEnv): Promise<void> {
   if (catalogScheduled) return;
-  await ensureCatalogSchedules(env.client.temporal, env.temporal.taskQueue, ProviderRegistry.fromConnections(loadConnections(env.connectionsFile)));
+  await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, ProviderRegistry.fromConnections(loadConnections(env.connectionsFile)));
   catalogScheduled = true;
 }
 
