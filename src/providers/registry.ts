@@ -1,14 +1,9 @@
 /** The worker's provider connections by name, and their clients by location. */
 import { spendingCapConfig, type BudgetConfig } from '../budget/config.js';
 import type { Connection } from '../config/connections.js';
-import { connectionSecret, lazyDefaultStore, type SecretLookup } from '../config/credentials/lookup.js';
-import { PER_SECOND, type BillingPolicy } from '../money/billing.js';
-import { FluidstackCredential } from './fluidstack/index.js';
-import { LambdaCredential } from './lambda/index.js';
-import { LocalCredential } from './local/index.js';
-import { RunPodCredential } from './runpod/index.js';
-import { ShadeformCredential } from './shadeform/index.js';
-import { VastaiCredential } from './vastai/index.js';
+import { connectionSecret, lazyDefaultStore, secretSourceCount, type SecretLookup } from '../config/credentials/lookup.js';
+import type { BillingPolicy } from '../money/billing.js';
+import { adapterFor } from './adapters.js';
 import type { CloudClient, CloudCredential } from './sdk/client.js';
 
 export interface RegisteredConnection {
@@ -24,60 +19,24 @@ export interface RegisteredConnection {
   regionPreferences?: string[];
 }
 
-/**
- * Billing when a connection does not declare one: the local cloud bills per second; Lambda bills
- * on-demand instances in one-minute increments (docs.lambda.ai/public-cloud/billing); Shadeform
- * passes through its underlying clouds' terms, assumed per minute here. Declare `billing` on a
- * connection whose terms differ. RunPod bills "all compute and storage charges per second"
- * (docs.runpod.io/accounts-billing/billing). Vast.ai: "On-Demand: Per-second billing" (vast.ai/pricing).
- */
+/** Billing when a connection does not declare one: the adapter's (each cites its provider's terms). */
 export function defaultBilling(kind: Connection['kind']): BillingPolicy {
-  return kind === 'local' || kind === 'runpod' || kind === 'vastai' ? PER_SECOND : { granularity: 'minute', minimumSeconds: 0 };
+  return adapterFor(kind).defaultBilling;
 }
 
 const DEFAULT_PROVISIONING_TIMEOUT_MS = 20 * 60_000;
 
 /**
- * The connection's credential. Its secret comes from the connection's secret file or, with
- * `credentialRef`, from the encrypted store (`secrets`; default: the default store, opened on
- * first use). Resolved here, on the worker, so secrets never travel in workflow inputs.
+ * The connection's credential, made by its kind's adapter. Its secret comes from the connection's
+ * secret file or, with `credentialRef`, from the encrypted store (`secrets`; default: the default
+ * store, opened on first use). Resolved here, on the worker, so secrets never travel in workflow inputs.
+ * A connection naming no secret uses the adapter's `credentialWithoutSecret` (connections.ts allows
+ * that only for adapters that have one).
  */
 export function credentialFor(c: Connection, secrets: () => SecretLookup = lazyDefaultStore()): CloudCredential {
-  const secret = connectionSecret(c, secrets).reveal();
-  switch (c.kind) {
-    case 'local':
-      return new LocalCredential({ refId: c.name, url: c.url, token: secret });
-    case 'lambda':
-      return new LambdaCredential({
-        refId: c.name,
-        apiKey: secret,
-        ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
-        ...(c.testReplica ? { testReplica: true } : {}),
-      });
-    case 'shadeform':
-      return new ShadeformCredential({
-        refId: c.name,
-        apiKey: secret,
-        ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
-        ...(c.testReplica ? { testReplica: true } : {}),
-      });
-    case 'runpod':
-      return new RunPodCredential({
-        refId: c.name,
-        apiKey: secret,
-        ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
-        ...(c.testReplica ? { testReplica: true } : {}),
-      });
-    case 'vastai':
-      return new VastaiCredential({
-        refId: c.name,
-        apiKey: secret,
-        ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
-        ...(c.testReplica ? { testReplica: true } : {}),
-      });
-    case 'fluidstack':
-      return new FluidstackCredential({ refId: c.name, apiToken: secret, regions: c.regions, prices: c.prices, ...(c.testReplica ? { testReplica: true } : {}) });
-  }
+  const adapter = adapterFor(c.kind);
+  if (adapter.credentialWithoutSecret && secretSourceCount(c) === 0) return adapter.credentialWithoutSecret(c);
+  return adapter.credential(c, connectionSecret(c, secrets).reveal());
 }
 
 export class ProviderRegistry {

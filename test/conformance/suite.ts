@@ -302,7 +302,7 @@ interface LifecycleState {
   created?: Instance;
   setupError?: unknown;
   running?: Instance;
-  sshTarget?: SshTarget;
+  sshTarget?: SshTarget | undefined;
   /** Every cloud ID the suite has seen created, to terminate in `after`. */
   cloudIds: Set<string>;
   /** Cloud IDs whose terminate call returned successfully. */

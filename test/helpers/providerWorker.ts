@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor, type TestEnv } from './environment.js';
+import { historyText } from './historyText.js';
 
 /** A secret in a 0600 file next to the environment, as a connection's apiKeyFile points at. */
 export function writeSecretFile(dir: string, name: string, secret: string): string {
@@ -35,7 +36,7 @@ export async function assertSecretKeptOut(
   const what = opts.what ?? 'API key';
   assert.ok(opts.workloadIds.length >= 1, 'at least one workload ran through the provider');
   for (const id of opts.workloadIds) {
-    const history = JSON.stringify(await env.client.temporal.workflow.getHandle(id).fetchHistory());
+    const history = historyText(await env.client.temporal.workflow.getHandle(id).fetchHistory());
     assert.ok(history.length > 1000);
     assert.ok(!history.includes(opts.secret), `the ${what} is in the history of ${id}`);
   }

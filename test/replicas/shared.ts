@@ -187,6 +187,100 @@ export interface RequestRecord {
   at: number;
 }
 
+/** How a 2xx answer is spoiled on its way back, as proxies, CDNs and broken deploys do. */
+export type MalformKind = 'html' | 'truncated' | 'wrong-types';
+/**
+ * The next `count` matching 2xx answers are spoiled (the request itself is still carried out).
+ * `paths` here are substrings of the full request path, e.g. "/instances".
+ */
+export interface MalformFault extends CountedFault {
+  kind: MalformKind;
+  /** Only requests whose full path matches this. */
+  pathPattern?: RegExp;
+  /**
+   * Only this operation, for APIs whose requests share one path (RunPod's GraphQL `operationName`,
+   * EC2's `Action`): matched once the replica has read the request body.
+   */
+  operation?: string;
+}
+
+const HTML_ERROR_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
+
+/** The same JSON with every leaf of the wrong type: numbers as strings, strings as numbers, booleans as strings. */
+export function withWrongTypes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withWrongTypes);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withWrongTypes(x)]));
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return v.length;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return v;
+}
+
+/**
+ * The same XML with every leaf value of the wrong type, as far as XML has types (the SDK reads
+ * numbers, booleans and timestamps by the model): numbers become a word, booleans "yes"/"no",
+ * timestamps and other strings their length. Elements, and so the document's structure, stay.
+ */
+export function withWrongXmlTypes(xml: string): string {
+  return xml.replace(/>([^<>]+)</g, (whole, v: string) => {
+    if (!v.trim()) return whole;
+    if (/^-?\d+(\.\d+)?$/.test(v.trim())) return '>many<';
+    if (v.trim() === 'true' || v.trim() === 'false') return v.trim() === 'true' ? '>yes<' : '>no<';
+    return `>${v.length}<`;
+  });
+}
+
+function spoiledBody(kind: MalformKind, text: string, contentType: string): { body: string; contentType: string } {
+  const xml = /xml/i.test(contentType);
+  if (kind === 'html') return { body: HTML_ERROR_PAGE, contentType: 'text/html' };
+  if (kind === 'truncated') return { body: text.slice(0, Math.max(1, Math.floor(text.length / 2))), contentType: xml ? contentType : 'application/json' };
+  if (xml) return { body: withWrongXmlTypes(text), contentType };
+  try {
+    return { body: JSON.stringify(withWrongTypes(JSON.parse(text))), contentType: 'application/json' };
+  } catch {
+    return { body: text, contentType: 'application/json' };
+  }
+}
+
+/** Makes `res` send a spoiled body instead of the 2xx its handler writes (error answers pass). */
+export function spoilResponse(res: http.ServerResponse, kind: MalformKind): void {
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: http.OutgoingHttpHeaders) => http.ServerResponse;
+  const end = res.end.bind(res) as (chunk?: unknown) => http.ServerResponse;
+  let status = 200;
+  let headers: http.OutgoingHttpHeaders = {};
+  res.writeHead = ((st: number, h?: http.OutgoingHttpHeaders) => {
+    status = st;
+    headers = h ?? {};
+    return res;
+  }) as typeof res.writeHead;
+  res.end = ((chunk?: unknown) => {
+    if (status < 200 || status > 299) return writeHead(status, headers).end(chunk as string);
+    const { body, contentType } = spoiledBody(kind, chunk === undefined ? '' : String(chunk), String(headers['content-type'] ?? ''));
+    writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    return end(body);
+  }) as typeof res.end;
+}
+
+/**
+ * Takes the malform fault matching this request, if any (paths match as substrings of the full
+ * path). Faults naming an `operation` match only when `operation` is given (the body was read).
+ */
+export function takeMalform(faults: MalformFault[], method: string, path: string, operation?: string): MalformFault | undefined {
+  const i = faults.findIndex(
+    (f) =>
+      f.count > 0 &&
+      (!f.methods || f.methods.includes(method)) &&
+      (!f.paths || f.paths.some((p) => path.includes(p))) &&
+      (!f.pathPattern || f.pathPattern.test(path)) &&
+      (f.operation === undefined ? operation === undefined : f.operation === operation),
+  );
+  if (i < 0) return undefined;
+  const f = faults[i]!;
+  f.count -= 1;
+  if (f.count <= 0) faults.splice(i, 1);
+  return f;
+}
+
 /**
  * A replica's HTTP server on `host:port` (default 127.0.0.1, any port): records every request in
  * `requests`, runs `handle`, and answers a thrown {@link ReplicaResponse} as it is and anything
@@ -195,10 +289,19 @@ export interface RequestRecord {
 export async function serveReplica(
   handle: (req: http.IncomingMessage, res: http.ServerResponse, rec: RequestRecord) => Promise<void>,
   opts: { requests: RequestRecord[]; internalError: () => ReplicaResponse; host?: string | undefined; port?: number | undefined },
-): Promise<{ server: http.Server; base: string }> {
+): Promise<{
+  server: http.Server;
+  base: string;
+  malformNext: (f: MalformFault) => void;
+  /** For handlers that learn the operation from the body: spoils `res` if a fault names `operation`. */
+  malformOperation: (req: http.IncomingMessage, res: http.ServerResponse, operation: string) => void;
+}> {
+  const malformed: MalformFault[] = [];
   const server = http.createServer((req, res) => {
     const rec: RequestRecord = { method: (req.method ?? 'GET').toUpperCase(), path: req.url ?? '/', status: 0, auth: 'none', at: Date.now() };
     opts.requests.push(rec);
+    const m = takeMalform(malformed, rec.method, new URL(rec.path, 'http://replica').pathname);
+    if (m) spoilResponse(res, m.kind);
     handle(req, res, rec).catch((err: unknown) => {
       const r = err instanceof ReplicaResponse ? err : opts.internalError();
       rec.status = r.status;
@@ -206,7 +309,15 @@ export async function serveReplica(
     });
   });
   server.keepAliveTimeout = 2_000;
-  return { server, base: await listen(server, opts.host, opts.port) };
+  return {
+    server,
+    base: await listen(server, opts.host, opts.port),
+    malformNext: (f) => void malformed.push({ ...f }),
+    malformOperation: (req, res, operation) => {
+      const m = takeMalform(malformed, (req.method ?? 'GET').toUpperCase(), new URL(req.url ?? '/', 'http://replica').pathname, operation);
+      if (m) spoilResponse(res, m.kind);
+    },
+  };
 }
 
 /**
@@ -266,4 +377,28 @@ export class BackingCloud {
     const c = await this.client();
     await c.rebootInstance!(id);
   }
+}
+
+/**
+ * An HTTP proxy in front of a real API (the local cloud daemon, which has no replica: it is the
+ * real thing) that spoils the next matching 2xx answers as {@link serveReplica} does: the request
+ * is carried out, its answer is replaced on the way back.
+ */
+export async function startSpoilingProxy(target: string): Promise<{ url: string; malformNext: (f: MalformFault) => void; close(): Promise<void> }> {
+  const malformed: MalformFault[] = [];
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks);
+      const m = takeMalform(malformed, (req.method ?? 'GET').toUpperCase(), new URL(req.url ?? '/', 'http://proxy').pathname);
+      if (m) spoilResponse(res, m.kind);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)) as [string, string][]);
+      const r = await fetch(new URL(req.url ?? '/', target), { method: req.method ?? 'GET', headers, ...(body.length ? { body } : {}) });
+      const text = await r.text();
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+    })().catch(() => send(res, 502, 'proxy error'));
+  });
+  const url = await listen(server);
+  return { url, malformNext: (f) => void malformed.push({ ...f }), close: () => closeServer(server) };
 }

@@ -14,7 +14,7 @@
  * - Errors: see ./http.ts.
  */
 import type { Capability } from '../sdk/capabilities.js';
-import type { CloudClient } from '../sdk/client.js';
+import type { CloudClient, CloudCredential } from '../sdk/client.js';
 import { invalidArgs, isInstanceSelectedByArgs } from '../sdk/clientArgs.js';
 import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import { InstanceNotFoundError, InsufficientCapacityError, InvalidRequestError, isCloudError } from '../sdk/errors.js';
@@ -41,9 +41,10 @@ import {
   type FluidstackInstanceWire,
 } from './api.js';
 import { sshKeyUserData } from './cloudInit.js';
-import type { FluidstackCredential } from './credential.js';
+import type { FluidstackTypePrices } from './prices.js';
 import { callFluidstack, type FluidstackEndpoint, type FluidstackHttpTarget } from './http.js';
-import { checkFluidstackTags, FLUIDSTACK_TAGS, fluidstackInstance, fluidstackInstanceTypes, fluidstackLocation } from './mapping.js';
+import { fluidstackInstanceTypes, fluidstackLocation } from './catalog.js';
+import { checkFluidstackTags, FLUIDSTACK_TAGS, fluidstackInstance } from './instances.js';
 import type { FluidstackRegion } from './regions.js';
 
 /**
@@ -58,12 +59,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const enc = encodeURIComponent;
 
-export class FluidstackClient extends CredentialBoundClient<FluidstackCredential> implements CloudClient {
+/**
+ * What the client needs of its credential (FluidstackCredential in ./credential.ts implements it). Declared
+ * here so the client does not import the credential that makes it.
+ */
+export interface FluidstackClientCredential extends CloudCredential {
+  readonly testReplica: boolean;
+  readonly instancePollMs: number;
+  /** The connection's prices for a type, or undefined when it states none. */
+  pricesFor(type: string): FluidstackTypePrices | undefined;
+  httpTarget(): FluidstackHttpTarget;
+}
+
+export class FluidstackClient extends CredentialBoundClient<FluidstackClientCredential> implements CloudClient {
   /** Private: it holds the token. */
   readonly #target: FluidstackHttpTarget;
   readonly #regions: readonly FluidstackRegion[];
 
-  constructor(credential: FluidstackCredential, location: string, regions: readonly FluidstackRegion[]) {
+  constructor(credential: FluidstackClientCredential, location: string, regions: readonly FluidstackRegion[]) {
     super(credential, location);
     this.#target = credential.httpTarget();
     this.#regions = regions;

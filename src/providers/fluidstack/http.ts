@@ -12,17 +12,10 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import {
-  AuthenticationError,
-  CloudError,
-  InstanceNotFoundError,
-  InvalidRequestError,
-  NotImplementedError,
-  ResourceNotFoundError,
-  ServiceUnavailableError,
-} from '../sdk/errors.js';
-import { retryShortRateLimits } from '../http/rateLimit.js';
-import { bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { bodyOf, callProviderApi } from '../http/call.js';
+import { AUTH_STATUS_RULE, type ErrorTable, errorFromTable, RATE_LIMIT_RULE, UNAVAILABLE_RULE } from '../http/errorTable.js';
+import { bodySnippet } from '../http/request.js';
+import type { CloudError } from '../sdk/errors.js';
 import { FLUIDSTACK_PROJECT_HEADER, FluidstackErrorBodySchema } from './api.js';
 
 /** What a call is about, which decides what "not found" means. */
@@ -51,27 +44,28 @@ export interface FluidstackRequestOptions {
   op: FluidstackOperation;
 }
 
-/** Maps a FluidStack error response to a typed cloud error. */
+/** FluidStack's errors: the spec's statuses carry the meaning (its body is only `{"message"}`). */
+export const FLUIDSTACK_ERRORS: ErrorTable<FluidstackOperation> = {
+  rules: [
+    // 403 is the spec's answer for a token without access to the project: nothing works until a human acts.
+    AUTH_STATUS_RULE,
+    RATE_LIMIT_RULE,
+    // 501: the region does not implement the endpoint; repeating will not change that.
+    { status: 501, then: 'not-implemented' },
+    UNAVAILABLE_RULE,
+    { status: 404, then: 'not-found' },
+    // 400 invalid input, 409 instance state conflict, anything else: invalid.
+  ],
+  // A create naming something that is not there (the project, a filesystem): this offer cannot work.
+  notFound: { instance: 'instance', create: 'invalid', catalog: 'resource' },
+  rateLimitWaitMs: () => FLUIDSTACK_DEFAULT_RATE_LIMIT_WAIT_MS,
+};
+
+/** Maps a FluidStack error response to a typed cloud error (see {@link FLUIDSTACK_ERRORS}). */
 export function fluidstackErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: FluidstackOperation): CloudError {
   const parsed = typeof body === 'object' && body !== null ? FluidstackErrorBodySchema.safeParse(body) : undefined;
-  const text = (parsed?.success ? parsed.data.message : '') || bodySnippet(body) || `HTTP ${status}`;
-  const message = `${what}: ${text} (HTTP ${status})`;
-  const headerWait = parseRetryAfter(retryAfter);
-
-  // 403 is the spec's answer for a token without access to the project: nothing works until a human acts.
-  if (status === 401 || status === 403) return new AuthenticationError(message);
-  if (status === 429) return new ServiceUnavailableError(message, { retryAfterMs: headerWait ?? FLUIDSTACK_DEFAULT_RATE_LIMIT_WAIT_MS });
-  // 501: the region does not implement the endpoint; repeating will not change that.
-  if (status === 501) return new NotImplementedError(message);
-  if (status === 408 || status >= 500) return serviceUnavailable(message, headerWait);
-  if (status === 404) {
-    if (op === 'instance') return new InstanceNotFoundError(message);
-    // A create naming something that is not there (the project, a filesystem): this offer cannot work.
-    if (op === 'create') return new InvalidRequestError(message);
-    return new ResourceNotFoundError(message);
-  }
-  // 400 invalid input, 409 instance state conflict, anything else.
-  return new InvalidRequestError(message);
+  const text = (parsed?.success ? parsed.data.message : '') || bodySnippet(body);
+  return errorFromTable(FLUIDSTACK_ERRORS, { status, body, retryAfter, what, op }, { code: '', text });
 }
 
 /** Sends one request (repeating it only on a short 429). Returns the parsed body, or undefined for an empty one. */
@@ -85,26 +79,23 @@ export async function callFluidstack<T extends z.ZodTypeAny>(
 ): Promise<z.output<T>> {
   const url = `${endpoint.url}${path}`;
   const what = `fluidstack ${method} ${url}`;
-  const policy = {
-    retries: target.rateLimitRetries,
-    maxWaitMs: target.rateLimitMaxWaitMs,
-    fallbackWaitMs: FLUIDSTACK_DEFAULT_RATE_LIMIT_WAIT_MS,
-    sleep: target.sleep,
-    logger: target.logger,
-    provider: 'fluidstack',
-    path,
-  };
   const headers: Record<string, string> = { authorization: `Bearer ${target.apiToken}` };
   if (endpoint.projectId) headers[FLUIDSTACK_PROJECT_HEADER] = endpoint.projectId;
-  return retryShortRateLimits(policy, async (attempt) => {
-    const { response: res, text, ms } = await sendRequest({ method, url, headers, body: opts.body, timeoutMs: target.timeoutMs, what, secret: target.apiToken });
-    // A non-JSON body is kept as text for the error mapping to quote.
-    const body = text.trim() ? parseJsonOr(text, text) : undefined;
-    target.logger?.debug({ method, url, status: res.status, ms, attempt }, 'fluidstack api request');
-    if (!res.ok) return { ok: false, status: res.status, error: fluidstackErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op) };
-    if (!schema) return { ok: true, value: undefined as z.output<T> };
-    const r = schema.safeParse(body);
-    if (!r.success) throw unexpectedResponse(what, r.error);
-    return { ok: true, value: r.data as z.output<T> };
+  return callProviderApi({
+    provider: 'fluidstack',
+    what,
+    method,
+    url,
+    headers,
+    body: opts.body,
+    timeoutMs: target.timeoutMs,
+    secret: target.apiToken,
+    logFields: { method, url },
+    logPath: path,
+    logger: target.logger,
+    rateLimit: { retries: target.rateLimitRetries, maxWaitMs: target.rateLimitMaxWaitMs, fallbackWaitMs: FLUIDSTACK_DEFAULT_RATE_LIMIT_WAIT_MS, sleep: target.sleep },
+    errorFrom: (status, body, retryAfter) => fluidstackErrorFromResponse(status, body, retryAfter, what, opts.op),
+    // DELETE answers 204 and the start/stop actions 202, both without a body.
+    decode: schema ? bodyOf(schema, what) : () => undefined as z.output<T>,
   });
 }

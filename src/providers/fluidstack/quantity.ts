@@ -20,7 +20,7 @@ export function parseQuantity(q: string): Bytes | undefined {
   const m = QUANTITY.exec(q.trim());
   if (!m) return undefined;
   const frac = m[2] ?? '';
-  const scaled = BigInt(`${m[1]}${frac}`) * SUFFIX[m[3] ?? ''];
+  const scaled = BigInt(`${m[1]}${frac}`) * SUFFIX[m[3] ?? '']!;
   const div = 10n ** BigInt(frac.length);
   if (scaled % div !== 0n) return undefined;
   const total = scaled / div;

@@ -27,8 +27,8 @@ export interface RateLimitPolicy {
   /** The wait when the mapped error carries none. */
   fallbackWaitMs: number;
   /** Test seam; default a real timer. */
-  sleep?: (ms: number) => Promise<void>;
-  logger?: Logger;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  logger?: Logger | undefined;
   /** Names the provider in the retry log line, e.g. "lambda". */
   provider: string;
   /** The request path, for the retry log line. */

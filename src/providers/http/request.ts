@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ServiceUnavailableError } from '../sdk/errors.js';
 
+// Part of this module's surface: every adapter reads Retry-After through here.
+export { parseRetryAfter } from './retryAfter.js';
+
 /** Where an API-key adapter sends its calls, and how it handles 429s (see ./rateLimit.ts). */
 export interface ApiKeyHttpTarget {
   baseUrl: string;
@@ -99,15 +102,6 @@ export function parseJsonOr(text: string, fallback: unknown): unknown {
 /** A non-JSON error body (an HTML error page, a proxy's text) shortened for an error message. */
 export function bodySnippet(body: unknown): string {
   return typeof body === 'string' ? body.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
-}
-
-/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  const t = v.trim();
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  const d = Date.parse(t);
-  return Number.isNaN(d) ? undefined : Math.max(0, d - now);
 }
 
 /** A retryable error carrying the provider's requested wait only when it named one. */

@@ -10,54 +10,18 @@
  *   instance name is the requested one, else Brev's `{credRefId}--{UTC time}`.
  * - Errors: see ./http.ts. No spot, no stop/start in Lambda's API.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { moneyFromMinor, toJSON } from '../../money/money.js';
-import { bytes } from '../sdk/bytes.js';
 import type { Capability } from '../sdk/capabilities.js';
-import type { CloudClient } from '../sdk/client.js';
+import type { CloudClient, CloudCredential } from '../sdk/client.js';
 import { invalidArgs, isInstanceSelectedByArgs } from '../sdk/clientArgs.js';
 import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import { InstanceNotFoundError, InvalidRequestError, isCloudError, AuthenticationError } from '../sdk/errors.js';
-import { hostArchitectureForGpu, parseGpuDescription } from '../sdk/gpu.js';
-import { makeGenericInstanceTypeId, makeGenericInstanceTypeIdFromInstance } from '../sdk/ids.js';
-import {
-  CreateInstanceAttrsSchema,
-  GetInstanceTypesArgsSchema,
-  isSelectedByArgs,
-  ListInstancesArgsSchema,
-  type CreateInstanceAttrs,
-  type GetInstanceTypesArgs,
-  type Gpu,
-  type Instance,
-  type InstanceStatus,
-  type InstanceType,
-  type ListInstancesArgs,
-  type Location,
-  type Tags,
-} from '../sdk/types.js';
-import {
-  LAMBDA_NAME_MAX,
-  LAMBDA_PROVIDER_ID,
-  LAMBDA_RATE_LIMITS,
-  LAMBDA_TAG_KEY,
-  LAMBDA_TAG_KEY_MAX,
-  LAMBDA_TAG_VALUE_MAX,
-  LAMBDA_USER_DATA_MAX_BYTES,
-  LambdaInstanceSchema,
-  LambdaInstanceTypesSchema,
-  LambdaLaunchResponseSchema,
-  LambdaRestartResponseSchema,
-  LambdaSshKeySchema,
-  LambdaTerminateResponseSchema,
-  type LambdaInstanceTypesWire,
-  type LambdaInstanceWire,
-  type LambdaLaunchRequest,
-  type LambdaRegionWire,
-} from './api.js';
-import type { LambdaCredential } from './credential.js';
+import { makeGenericInstanceTypeIdFromInstance } from '../sdk/ids.js';
+import { CreateInstanceAttrsSchema, GetInstanceTypesArgsSchema, isSelectedByArgs, ListInstancesArgsSchema, type CreateInstanceAttrs, type GetInstanceTypesArgs, type Instance, type InstanceType, type ListInstancesArgs, type Location } from '../sdk/types.js';
+import { LAMBDA_NAME_MAX, LAMBDA_RATE_LIMITS, LAMBDA_USER_DATA_MAX_BYTES, LambdaInstanceSchema, LambdaInstanceTypesSchema, LambdaLaunchResponseSchema, LambdaRestartResponseSchema, LambdaSshKeySchema, LambdaTerminateResponseSchema, type LambdaInstanceWire, type LambdaLaunchRequest } from './api.js';
 import { callLambda, type LambdaHttpTarget } from './http.js';
-import { LAMBDA_REGIONS, lambdaRegion, lambdaRegionCountry } from './regions.js';
+import { LAMBDA_TAGS, LAMBDA_SSH_USER, LAMBDA_SSH_PORT, brevInstanceName, sshKeyNameFor, lambdaInstance, sameKey, launchTags } from './instances.js';
+import { lambdaLocations, lambdaInstanceTypes } from './catalog.js';
 
 /**
  * Exactly what this adapter implements against Lambda's API. Not: stop-start (the API has none),
@@ -73,198 +37,23 @@ export const LAMBDA_CAPABILITIES: readonly Capability[] = [
   'instance-userdata',
 ];
 
-/** Tags the adapter writes at launch and reads back. */
-export const LAMBDA_TAGS = {
-  refId: 'gpuflow-ref-id',
-  cloudCredRefId: 'gpuflow-cloud-cred-ref-id',
-  createdAt: 'gpuflow-created-at',
-} as const;
-
-/** Lambda images log in as ubuntu on port 22 (the API does not say; Brev hard-coded the same). */
-export const LAMBDA_SSH_USER = 'ubuntu';
-export const LAMBDA_SSH_PORT = 22;
-
 const enc = encodeURIComponent;
 
-// --- mapping (pure, exported for tests) -----------------------------------------------------------
-
-/** Lambda status → contract status (Brev's map; `preempted` is an interruption, `unhealthy` still runs). */
-export function lambdaStatus(status: string): InstanceStatus {
-  switch (status) {
-    case 'booting':
-      return { lifecycleStatus: 'pending', messages: [] };
-    case 'active':
-      return { lifecycleStatus: 'running', messages: [] };
-    case 'unhealthy':
-      return { lifecycleStatus: 'running', messages: ['lambda reports the instance unhealthy'] };
-    case 'terminating':
-      return { lifecycleStatus: 'terminating', messages: [] };
-    case 'terminated':
-      return { lifecycleStatus: 'terminated', messages: [] };
-    case 'preempted':
-      return { lifecycleStatus: 'terminated', messages: ['lambda preempted the instance'], interruption: 'preempted' };
-    case 'error':
-      return { lifecycleStatus: 'failed', messages: ['lambda reports an error'] };
-    default:
-      return { lifecycleStatus: 'pending', messages: [`unknown lambda status "${status}"`] };
-  }
+/**
+ * What the client needs of its credential (LambdaCredential in ./credential.ts implements it). Declared
+ * here so the client does not import the credential that makes it.
+ */
+export interface LambdaClientCredential extends CloudCredential {
+  readonly testReplica: boolean;
+  readonly instancePollMs: number;
+  httpTarget(): LambdaHttpTarget;
 }
 
-/** Brev's instance name `{credRefId}--{2006-01-02-15-04-05Z07-00}` (UTC renders "Z"). */
-const BREV_NAME = /^(.+)--(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})Z$/;
-
-export function brevInstanceName(credRefId: string, at: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${credRefId}--${at.getUTCFullYear()}-${p(at.getUTCMonth() + 1)}-${p(at.getUTCDate())}-${p(at.getUTCHours())}-${p(at.getUTCMinutes())}-${p(at.getUTCSeconds())}Z`;
-}
-
-export function parseBrevInstanceName(name: string | null | undefined): { credRefId: string; createdAt: string } | undefined {
-  const m = BREV_NAME.exec(name ?? '');
-  if (!m) return undefined;
-  const t = Date.UTC(Number(m[2]), Number(m[3]) - 1, Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]));
-  return Number.isFinite(t) ? { credRefId: m[1], createdAt: new Date(t).toISOString() } : undefined;
-}
-
-/** The SSH key name for a refId: the refId itself (Brev), or a hash of it when it is too long for a key name. */
-export function sshKeyNameFor(refId: string): string {
-  return refId.length <= LAMBDA_NAME_MAX ? refId : `gpuflow-${createHash('sha256').update(refId).digest('hex').slice(0, 32)}`;
-}
-
-function isoOrUndefined(s: string | undefined): string | undefined {
-  if (!s) return undefined;
-  const t = Date.parse(s);
-  return Number.isFinite(t) ? new Date(t).toISOString() : undefined;
-}
-
-/** Every region we know (table order), then regions Lambda reports that the table lacks but whose country is known. */
-function regionsOf(data: LambdaInstanceTypesWire | undefined): LambdaRegionWire[] {
-  const out: LambdaRegionWire[] = LAMBDA_REGIONS.map((r) => ({ name: r.name, description: r.description }));
-  const seen = new Set(out.map((r) => r.name));
-  const extra: LambdaRegionWire[] = [];
-  for (const item of Object.values(data ?? {})) {
-    for (const r of item.regions_with_capacity_available) {
-      if (seen.has(r.name) || !lambdaRegionCountry(r.name)) continue;
-      seen.add(r.name);
-      extra.push(r);
-    }
-  }
-  return [...out, ...extra.sort((a, b) => a.name.localeCompare(b.name))];
-}
-
-export function lambdaLocations(data?: LambdaInstanceTypesWire): Location[] {
-  return regionsOf(data).map((r) => ({
-    name: r.name,
-    description: lambdaRegion(r.name)?.description ?? r.description,
-    available: true,
-    priority: 0,
-    country: lambdaRegionCountry(r.name)!,
-  }));
-}
-
-/** The GPU of a Lambda type from its description ("8x Tesla V100 (16 GB)"); none for CPU types. */
-export function lambdaGpu(it: { description: string; gpu_description: string; specs: { gpus: number } }): Gpu | undefined {
-  if (it.specs.gpus === 0) return undefined;
-  const g = parseGpuDescription(it.description) ?? parseGpuDescription(it.gpu_description);
-  if (!g) return undefined;
-  return /^\s*\d+\s*x/i.test(it.description) ? g : { ...g, count: it.specs.gpus };
-}
-
-/** One contract instance type per (Lambda type, region), sorted by type then region. */
-export function lambdaInstanceTypes(data: LambdaInstanceTypesWire): InstanceType[] {
-  const regions = regionsOf(data);
-  const out: InstanceType[] = [];
-  for (const name of Object.keys(data).sort()) {
-    const { instance_type: it, regions_with_capacity_available: withCapacity } = data[name];
-    const available = new Set(withCapacity.map((r) => r.name));
-    const gpu = lambdaGpu(it);
-    const arch = (gpu && hostArchitectureForGpu(gpu.name)) ?? 'x86_64';
-    for (const region of regions) {
-      out.push({
-        id: makeGenericInstanceTypeId({ location: region.name, type: it.name }),
-        location: region.name,
-        availableAzs: [],
-        subLocation: '',
-        type: it.name,
-        supportedGpus: gpu ? [gpu] : [],
-        supportedStorage: [
-          { count: 1, size: bytes(it.specs.storage_gib, 'GiB'), type: 'ssd', isEphemeral: false, isAdditionalDisk: false, isElastic: false },
-        ],
-        memory: bytes(it.specs.memory_gib, 'GiB'),
-        vcpu: it.specs.vcpus,
-        supportedArchitectures: [arch],
-        supportedUsageClasses: ['on-demand'],
-        stoppable: false,
-        rebootable: true,
-        preemptible: false,
-        isAvailable: available.has(region.name),
-        basePrice: toJSON(moneyFromMinor(it.price_cents_per_hour, 'USD')),
-        provider: LAMBDA_PROVIDER_ID,
-        cloud: LAMBDA_PROVIDER_ID,
-        canModifyFirewallRules: false,
-      });
-    }
-  }
-  return out;
-}
-
-export function lambdaInstance(w: LambdaInstanceWire, opts: { testReplica: boolean }): Instance {
-  const tags: Tags = Object.fromEntries((w.tags ?? []).map((t) => [t.key, t.value]));
-  const fromName = parseBrevInstanceName(w.name);
-  const ext = opts.testReplica ? w.gpuflow_replica : undefined;
-  const instanceType = w.instance_type.name;
-  return {
-    name: w.name ?? '',
-    refId: tags[LAMBDA_TAGS.refId] || w.ssh_key_names[0] || w.id,
-    cloudCredRefId: tags[LAMBDA_TAGS.cloudCredRefId] || fromName?.credRefId || 'unknown',
-    createdAt: isoOrUndefined(tags[LAMBDA_TAGS.createdAt]) ?? fromName?.createdAt ?? new Date(0).toISOString(),
-    cloudId: w.id,
-    publicIp: w.ip ?? '',
-    publicDns: '',
-    privateIp: w.private_ip ?? '',
-    hostname: w.hostname ?? '',
-    imageId: '',
-    instanceType,
-    instanceTypeId: makeGenericInstanceTypeIdFromInstance({ location: w.region.name, instanceType }),
-    diskSize: bytes(w.instance_type.specs.storage_gib, 'GiB'),
-    sshUser: ext?.ssh_user ?? LAMBDA_SSH_USER,
-    sshPort: ext ? (ext.ssh_port ?? 0) : LAMBDA_SSH_PORT,
-    status: lambdaStatus(w.status),
-    spot: false,
-    firewallRules: { ingressRules: [], egressRules: [] },
-    location: w.region.name,
-    subLocation: '',
-    tags,
-    stoppable: false,
-    rebootable: true,
-    isContainer: false,
-    notPrivileged: ext?.not_privileged ?? false,
-  };
-}
-
-function sameKey(a: string, b: string): boolean {
-  const kb = (s: string) => s.trim().split(/\s+/).slice(0, 2).join(' ');
-  return kb(a) === kb(b);
-}
-
-/** Tags for the launch request, checked against Lambda's rules so a bad tag fails here, by name. */
-export function launchTags(user: Tags, own: Record<string, string>): { key: string; value: string }[] {
-  const all = { ...user, ...own };
-  const problems: string[] = [];
-  for (const [k, v] of Object.entries(all)) {
-    if (!LAMBDA_TAG_KEY.test(k) || k.length > LAMBDA_TAG_KEY_MAX) problems.push(`tag key "${k}" must match ${LAMBDA_TAG_KEY} and be at most ${LAMBDA_TAG_KEY_MAX} characters`);
-    if (v.length > LAMBDA_TAG_VALUE_MAX) problems.push(`tag "${k}" value is longer than ${LAMBDA_TAG_VALUE_MAX} characters`);
-  }
-  if (problems.length) throw new InvalidRequestError(`lambda launch: ${problems.join('; ')}`);
-  return Object.entries(all).map(([key, value]) => ({ key, value }));
-}
-
-// --- the client -----------------------------------------------------------------------------------
-
-export class LambdaClient extends CredentialBoundClient<LambdaCredential> implements CloudClient {
+export class LambdaClient extends CredentialBoundClient<LambdaClientCredential> implements CloudClient {
   /** Private: it holds the API key. */
   readonly #target: LambdaHttpTarget;
 
-  constructor(credential: LambdaCredential, location: string) {
+  constructor(credential: LambdaClientCredential, location: string) {
     super(credential, location);
     this.#target = credential.httpTarget();
   }
@@ -367,7 +156,7 @@ export class LambdaClient extends CredentialBoundClient<LambdaCredential> implem
     if (launched.instance_ids.length !== 1) {
       throw new InvalidRequestError(`lambda launch returned ${launched.instance_ids.length} instance IDs, expected 1`);
     }
-    const id = launched.instance_ids[0];
+    const id = launched.instance_ids[0]!;
     try {
       return await this.getInstance(id);
     } catch (e) {

@@ -10,18 +10,10 @@
  * sending, timeouts and network failures are ../http/request.ts.
  */
 import { z } from 'zod';
-import {
-  AuthenticationError,
-  CloudError,
-  InstanceNotFoundError,
-  InsufficientCapacityError,
-  InvalidRequestError,
-  OutOfQuotaError,
-  ResourceNotFoundError,
-  ServiceUnavailableError,
-} from '../sdk/errors.js';
-import { retryShortRateLimits } from '../http/rateLimit.js';
-import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { callProviderApi } from '../http/call.js';
+import { type ErrorTable, errorFromTable, STANDARD_STATUS_RULES } from '../http/errorTable.js';
+import { type ApiKeyHttpTarget, bodySnippet, unexpectedResponse } from '../http/request.js';
+import type { CloudError } from '../sdk/errors.js';
 import { LAMBDA_API_PREFIX, LAMBDA_ERROR_CODES, LAMBDA_RATE_LIMITS, LambdaErrorBodySchema } from './api.js';
 
 /** What a call is about, which decides what "not found" and "rate limited" mean. */
@@ -48,42 +40,35 @@ export function documentedRateLimitWaitMs(op: LambdaOperation): number {
   return op === 'launch' ? LAMBDA_RATE_LIMITS.launchIntervalMs : LAMBDA_RATE_LIMITS.generalIntervalMs;
 }
 
-/** Maps a Lambda error response to a typed cloud error. Matches on `error.code`, never on messages (the spec says so), except Brev's region rule. */
-export function lambdaErrorFromResponse(
-  status: number,
-  body: unknown,
-  retryAfter: string | null,
-  what: string,
-  op: LambdaOperation,
-): CloudError {
-  const parsed = LambdaErrorBodySchema.safeParse(body);
-  const code = parsed.success ? parsed.data.error.code : '';
-  const text = parsed.success ? parsed.data.error.message || code : bodySnippet(body) || `HTTP ${status}`;
-  const message = `${what}: ${text} (HTTP ${status}${code ? ` ${code}` : ''})`;
-  const headerWait = parseRetryAfter(retryAfter);
-
-  if (code.startsWith(LAMBDA_ERROR_CODES.providerPrefix)) {
+/** Lambda's errors: matched on `error.code`, never on messages (the spec says so), except Brev's region rule. */
+export const LAMBDA_ERRORS: ErrorTable<LambdaOperation> = {
+  rules: [
     // Upstream trouble ("provider/internal-unavailable": "Try again shortly").
-    return serviceUnavailable(message, headerWait);
-  }
-  if (status === 401) return new AuthenticationError(message);
-  if (status === 403) return new AuthenticationError(message); // account-inactive, invalid-address: nothing works until a human acts
-  if (status === 429) return new ServiceUnavailableError(message, { retryAfterMs: headerWait ?? documentedRateLimitWaitMs(op) });
-  if (status === 408 || status >= 500) return serviceUnavailable(message, headerWait);
-  if (code === LAMBDA_ERROR_CODES.insufficientCapacity) return new InsufficientCapacityError(message, { scope: 'zone' });
-  // Lambda quotas are per account, not per region: no other Lambda placement will do better.
-  if (code === LAMBDA_ERROR_CODES.quotaExceeded) return new OutOfQuotaError(message, { scope: 'provider' });
-  if (op === 'launch' && code === LAMBDA_ERROR_CODES.invalidParameters && parsed.success && /region/i.test(parsed.data.error.message) && /does not exist/i.test(parsed.data.error.message)) {
+    { when: (f) => f.code.startsWith(LAMBDA_ERROR_CODES.providerPrefix), then: 'unavailable' },
+    // 403 is account-inactive or invalid-address: nothing works until a human acts.
+    ...STANDARD_STATUS_RULES,
+    { code: LAMBDA_ERROR_CODES.insufficientCapacity, then: 'capacity-zone' },
+    // Lambda quotas are per account, not per region: no other Lambda placement will do better.
+    { code: LAMBDA_ERROR_CODES.quotaExceeded, then: 'quota-provider' },
     // Brev's rule: a launch into a region that does not (or no longer) offer the type.
-    return new InsufficientCapacityError(message, { scope: 'region' });
-  }
-  if (code === LAMBDA_ERROR_CODES.objectDoesNotExist || status === 404) {
-    if (op === 'instance') return new InstanceNotFoundError(message);
-    // A launch naming something that is gone (type, SSH key, image): this offer cannot work.
-    if (op === 'launch') return new InvalidRequestError(message);
-    return new ResourceNotFoundError(message);
-  }
-  return new InvalidRequestError(message);
+    { ops: ['launch'], code: LAMBDA_ERROR_CODES.invalidParameters, when: (f) => /region/i.test(f.text) && /does not exist/i.test(f.text), then: 'capacity-region' },
+    { code: LAMBDA_ERROR_CODES.objectDoesNotExist, then: 'not-found' },
+    { status: 404, then: 'not-found' },
+  ],
+  // A launch naming something that is gone (type, SSH key, image): this offer cannot work.
+  notFound: { instance: 'instance', launch: 'invalid', 'ssh-key': 'resource', catalog: 'resource' },
+  rateLimitWaitMs: (f) => documentedRateLimitWaitMs(f.op),
+};
+
+/** Lambda's `{error: {code, message}}`, or the text of a body that is not. */
+function lambdaNativeError(body: unknown): { code: string; text: string } {
+  const parsed = LambdaErrorBodySchema.safeParse(body);
+  return parsed.success ? { code: parsed.data.error.code, text: parsed.data.error.message || parsed.data.error.code } : { code: '', text: bodySnippet(body) };
+}
+
+/** Maps a Lambda error response to a typed cloud error (see {@link LAMBDA_ERRORS}). */
+export function lambdaErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: LambdaOperation): CloudError {
+  return errorFromTable(LAMBDA_ERRORS, { status, body, retryAfter, what, op }, lambdaNativeError(body));
 }
 
 /** Sends one request (repeating it only on a short 429) and returns the envelope's `data`. */
@@ -94,33 +79,26 @@ export async function callLambda<T extends z.ZodTypeAny>(
   schema: T,
   opts: LambdaRequestOptions,
 ): Promise<z.output<T>> {
-  const what = `lambda ${method} ${LAMBDA_API_PREFIX}${path}`;
-  const url = `${target.baseUrl}${LAMBDA_API_PREFIX}${path}`;
-  const policy = {
-    retries: opts.rateLimitRetries ?? target.rateLimitRetries,
-    maxWaitMs: target.rateLimitMaxWaitMs,
-    fallbackWaitMs: documentedRateLimitWaitMs(opts.op),
-    sleep: target.sleep,
-    logger: target.logger,
+  const fullPath = `${LAMBDA_API_PREFIX}${path}`;
+  const what = `lambda ${method} ${fullPath}`;
+  return callProviderApi({
     provider: 'lambda',
-    path: `${LAMBDA_API_PREFIX}${path}`,
-  };
-  return retryShortRateLimits(policy, async (attempt) => {
-    const { response: res, text, ms } = await sendRequest({
-      method,
-      url,
-      headers: { authorization: authorizationHeader(target.apiKey, target.authScheme) },
-      body: opts.body,
-      timeoutMs: target.timeoutMs,
-      what,
-      secret: target.apiKey,
-    });
-    // A non-JSON body is kept as text: the error mapping quotes it.
-    const body = parseJsonOr(text, text);
-    target.logger?.debug({ method, path: `${LAMBDA_API_PREFIX}${path}`, status: res.status, ms, attempt }, 'lambda api request');
-    if (!res.ok) return { ok: false, status: res.status, error: lambdaErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op) };
-    const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
-    if (!env.success) throw unexpectedResponse(what, env.error);
-    return { ok: true, value: env.data.data as z.output<T> };
+    what,
+    method,
+    url: `${target.baseUrl}${fullPath}`,
+    headers: { authorization: authorizationHeader(target.apiKey, target.authScheme) },
+    body: opts.body,
+    timeoutMs: target.timeoutMs,
+    secret: target.apiKey,
+    logFields: { method, path: fullPath },
+    logPath: fullPath,
+    logger: target.logger,
+    rateLimit: { retries: opts.rateLimitRetries ?? target.rateLimitRetries, maxWaitMs: target.rateLimitMaxWaitMs, fallbackWaitMs: documentedRateLimitWaitMs(opts.op), sleep: target.sleep },
+    errorFrom: (status, body, retryAfter) => lambdaErrorFromResponse(status, body, retryAfter, what, opts.op),
+    decode: (body) => {
+      const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
+      if (!env.success) throw unexpectedResponse(what, env.error);
+      return env.data.data as z.output<T>;
+    },
   });
 }

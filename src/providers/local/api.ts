@@ -21,6 +21,7 @@ export const LOCAL_ERROR_CODES = {
   'insufficient-capacity': 409,
   'invalid-state': 409,
   'payload-too-large': 413,
+  'rate-limited': 429,
   'internal-error': 500,
   'service-unavailable': 503,
 } as const;
@@ -107,6 +108,13 @@ export const UnavailableFaultSchema = z
     paths: z.array(z.string().startsWith('/', 'paths start with "/"')).min(1).optional(),
     /** Retry-After value; default: the outage's remaining seconds, or 1. */
     retryAfterSeconds: z.number().int().nonnegative().optional(),
+    /** 503 (an outage, the default) or 429 (a rate limit: `rate-limited`, "slow down"). */
+    status: z.union([z.literal(503), z.literal(429)]).default(503),
+    /**
+     * How Retry-After is written (RFC 9110 allows both): delay-seconds (default) or an HTTP-date,
+     * that many seconds after the moment of answering or, without `retryAfterSeconds`, the outage's end.
+     */
+    retryAfterForm: z.enum(['seconds', 'date']).default('seconds'),
   })
   .strict();
 

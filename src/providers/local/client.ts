@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Capability } from '../sdk/capabilities.js';
-import type { CloudClient } from '../sdk/client.js';
+import type { CloudClient, CloudCredential } from '../sdk/client.js';
 import { invalidArgs } from '../sdk/clientArgs.js';
 import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import {
@@ -27,7 +27,6 @@ import {
   type Tags,
 } from '../sdk/types.js';
 import type { CreateInstanceBody, LocalCloudInfo } from './api.js';
-import type { LocalCredential } from './credential.js';
 import { callApi, type HttpTarget } from './http.js';
 
 /** Exactly what this adapter implements. Not modify-firewall: instances share the host's network. */
@@ -43,11 +42,21 @@ export const LOCAL_CAPABILITIES: readonly Capability[] = [
 
 const enc = encodeURIComponent;
 
-export class LocalClient extends CredentialBoundClient<LocalCredential> implements CloudClient {
+/**
+ * What the client needs of its credential (LocalCredential in ./credential.ts implements it). Declared
+ * here so the client does not import the credential that makes it.
+ */
+export interface LocalClientCredential extends CloudCredential {
+  readonly url: string;
+  readonly token: string;
+  readonly timeoutMs: number | undefined;
+}
+
+export class LocalClient extends CredentialBoundClient<LocalClientCredential> implements CloudClient {
   private readonly target: HttpTarget;
 
   constructor(
-    credential: LocalCredential,
+    credential: LocalClientCredential,
     location: string,
     private readonly settings: Pick<LocalCloudInfo, 'instancePollMs' | 'instanceTypePollMs' | 'maxCreateRequestsPerMinute'>,
   ) {

@@ -3,16 +3,10 @@
  * No retries here: the caller (a Temporal activity) retries durably.
  */
 import { z } from 'zod';
-import {
-  AuthenticationError,
-  CloudError,
-  InstanceNotFoundError,
-  InsufficientCapacityError,
-  InvalidRequestError,
-  OutOfQuotaError,
-  ResourceNotFoundError,
-} from '../sdk/errors.js';
-import { parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { callProviderApi } from '../http/call.js';
+import { type ErrorTable, errorFromTable } from '../http/errorTable.js';
+import { parseRetryAfter, unexpectedResponse } from '../http/request.js';
+import type { CloudError } from '../sdk/errors.js';
 import { ErrorBodySchema } from './api.js';
 
 // Kept here too: part of this module's public surface (re-exported by ./index.ts; the Lambda and Shadeform adapters once imported it from here).
@@ -22,7 +16,7 @@ export interface HttpTarget {
   url: string;
   token: string;
   /** Per-request timeout; default 30 s. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 export interface RequestOptions {
@@ -32,21 +26,28 @@ export interface RequestOptions {
   notFound?: 'instance' | 'resource';
 }
 
-/** Maps a daemon error response to a typed cloud error. */
+/** The daemon's errors: its own statuses and codes (src/providers/local/daemon/server.ts). */
+export const LOCAL_ERRORS: ErrorTable<'instance' | 'resource'> = {
+  rules: [
+    { status: 401, then: 'auth' },
+    { status: 403, code: 'quota-exceeded', then: 'quota' },
+    { status: 403, then: 'auth' },
+    { status: 409, code: 'insufficient-capacity', then: 'capacity-zone' },
+    { status: 404, code: 'instance-not-found', then: 'not-found' },
+    { status: 404, then: 'resource-not-found' },
+    // The daemon states no rate-limit wait of its own: only Retry-After, if any.
+    { status: [408, 429, '5xx'], then: 'unavailable' },
+  ],
+  notFound: { instance: 'instance', resource: 'resource' },
+  rateLimitWaitMs: () => 0,
+  message: (f) => `${f.what}: ${f.text || `HTTP ${f.status}`}${f.code ? ` (${f.code})` : ''}`,
+};
+
+/** Maps a daemon error response to a typed cloud error (see {@link LOCAL_ERRORS}). */
 export function errorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, notFound: 'instance' | 'resource' = 'instance'): CloudError {
   const parsed = ErrorBodySchema.safeParse(body);
-  const code = parsed.success ? parsed.data.error.code : '';
-  const message = `${what}: ${parsed.success ? parsed.data.error.message : `HTTP ${status}`}${code ? ` (${code})` : ''}`;
-  const retryAfterMs = parseRetryAfter(retryAfter);
-  if (status === 401) return new AuthenticationError(message);
-  if (status === 403) return code === 'quota-exceeded' ? new OutOfQuotaError(message) : new AuthenticationError(message);
-  if (status === 409 && code === 'insufficient-capacity') return new InsufficientCapacityError(message, { scope: 'zone' });
-  if (status === 404) {
-    if (code === 'instance-not-found' && notFound === 'instance') return new InstanceNotFoundError(message);
-    return new ResourceNotFoundError(message);
-  }
-  if (status === 408 || status === 429 || status >= 500) return serviceUnavailable(message, retryAfterMs);
-  return new InvalidRequestError(message);
+  const native = parsed.success ? { code: parsed.data.error.code, text: parsed.data.error.message } : { code: '', text: '' };
+  return errorFromTable(LOCAL_ERRORS, { status, body, retryAfter, what, op: notFound }, native);
 }
 
 function joinUrl(base: string, p: string, query?: [string, string][]): string {
@@ -67,20 +68,25 @@ export async function callApi<T extends z.ZodTypeAny>(
   opts: RequestOptions = {},
 ): Promise<{ status: number; data: z.output<T> | undefined }> {
   const what = `local cloud ${method} ${p}`;
-  const { response: res, text } = await sendRequest({
+  return callProviderApi({
+    provider: 'local cloud',
+    what,
     method,
     url: joinUrl(target.url, p, opts.query),
     headers: { authorization: `Bearer ${target.token}` },
     body: opts.body,
     timeoutMs: target.timeoutMs ?? 30_000,
-    what,
+    logFields: { method, path: p },
+    logPath: p,
+    // No retries here: the caller (a Temporal activity) retries durably.
+    rateLimit: { retries: 0, maxWaitMs: 0, fallbackWaitMs: 0 },
+    errorFrom: (status, body, retryAfter) => errorFromResponse(status, body, retryAfter, what, opts.notFound),
+    decode: (body, response) => {
+      if (response.status === 204) return { status: 204, data: undefined };
+      const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
+      // A daemon answering with the wrong shape is a bug on its side, not a bad request of ours.
+      if (!env.success) throw unexpectedResponse(what, env.error);
+      return { status: response.status, data: env.data.data as z.output<T> };
+    },
   });
-  // The daemon always answers JSON; anything else is treated as no body.
-  const body = parseJsonOr(text, undefined);
-  if (!res.ok) throw errorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.notFound);
-  if (res.status === 204) return { status: 204, data: undefined };
-  const env = z.object({ data: schema as z.ZodTypeAny }).safeParse(body);
-  // A daemon answering with the wrong shape is a bug on its side, not a bad request of ours.
-  if (!env.success) throw unexpectedResponse(what, env.error);
-  return { status: res.status, data: env.data.data as z.output<T> };
 }

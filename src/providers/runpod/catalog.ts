@@ -36,7 +36,7 @@ export function runpodTypeId(type: string, dataCenterId: string): string {
 export function splitRunPodType(type: string): { gpuTypeId: string; gpuCount: number } | undefined {
   const m = /^([1-9]\d*)x_(.+)$/.exec(type);
   if (!m) return undefined;
-  return { gpuCount: Number(m[1]), gpuTypeId: m[2].replace(/_/g, ' ') };
+  return { gpuCount: Number(m[1]), gpuTypeId: m[2]!.replace(/_/g, ' ') };
 }
 
 /** A RunPod price (a JSON float such as 0.69) as exact money, rounded half-even at 10^-8. */

@@ -11,7 +11,7 @@
  * - Errors: ./http.ts.
  */
 import type { Capability } from '../sdk/capabilities.js';
-import type { CloudClient } from '../sdk/client.js';
+import type { CloudClient, CloudCredential } from '../sdk/client.js';
 import { invalidArgs, isInstanceSelectedByArgs } from '../sdk/clientArgs.js';
 import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import { AuthenticationError, InstanceNotFoundError, InsufficientCapacityError, InvalidRequestError, isCloudError, ServiceUnavailableError } from '../sdk/errors.js';
@@ -48,9 +48,8 @@ import {
   type RunPodDeployInput,
 } from './api.js';
 import { RUNPOD_DEFAULT_CONTAINER_DISK_GB, runpodInstanceTypes, runpodLocations, runpodTypeId, splitRunPodType } from './catalog.js';
-import type { RunPodCredential } from './credential.js';
 import { callRunPod, type RunPodHttpTarget } from './http.js';
-import { runpodCreateEnv, runpodInstance } from './pods.js';
+import { runpodCreateEnv, runpodInstance } from './instances.js';
 
 /**
  * Exactly what this adapter implements. Not: stop-start (podStop/podResume/podBidResume are not
@@ -63,11 +62,21 @@ export const RUNPOD_CAPABILITIES: readonly Capability[] = ['create-instance', 't
 /** RunPod's official PyTorch image: starts sshd with the `PUBLIC_KEY` env var (all official images do). */
 export const RUNPOD_DEFAULT_IMAGE = 'runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04';
 
-export class RunPodClient extends CredentialBoundClient<RunPodCredential> implements CloudClient {
+/**
+ * What the client needs of its credential (RunPodCredential in ./credential.ts implements it). Declared
+ * here so the client does not import the credential that makes it.
+ */
+export interface RunPodClientCredential extends CloudCredential {
+  readonly testReplica: boolean;
+  readonly instancePollMs: number;
+  httpTarget(): RunPodHttpTarget;
+}
+
+export class RunPodClient extends CredentialBoundClient<RunPodClientCredential> implements CloudClient {
   /** Private: it holds the API key. */
   readonly #target: RunPodHttpTarget;
 
-  constructor(credential: RunPodCredential, location: string) {
+  constructor(credential: RunPodClientCredential, location: string) {
     super(credential, location);
     this.#target = credential.httpTarget();
   }

@@ -24,10 +24,10 @@ const COUNTRY_PREFIXES: Record<string, string> = { US: 'USA', CA: 'CAN' };
 export function runpodDataCenterCountry(id: string, location?: string | null): string | undefined {
   const m = /^([A-Z]{2,3})-([A-Z]{2,4})-\d+$/i.exec(id.trim());
   if (m) {
-    const prefix = m[1].toUpperCase();
+    const prefix = m[1]!.toUpperCase();
     if (COUNTRY_PREFIXES[prefix]) return COUNTRY_PREFIXES[prefix];
-    if (m[2].length === 2) {
-      const c = toAlpha3(m[2]);
+    if (m[2]!.length === 2) {
+      const c = toAlpha3(m[2]!);
       if (c) return c;
     }
   }

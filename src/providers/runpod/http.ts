@@ -12,8 +12,9 @@
  * ServiceUnavailableError for Temporal to retry durably (a create is never repeated blindly).
  */
 import type { z } from 'zod';
-import { retryShortRateLimits } from '../http/rateLimit.js';
-import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { callProviderApi } from '../http/call.js';
+import { type ErrorTable, errorFromTable, STANDARD_STATUS_RULES } from '../http/errorTable.js';
+import { type ApiKeyHttpTarget, bodySnippet, unexpectedResponse } from '../http/request.js';
 import {
   AuthenticationError,
   CloudError,
@@ -60,20 +61,27 @@ export function runpodErrorFromGraphQl(errors: readonly RunPodGraphQlError[], wh
   return new InvalidRequestError(message);
 }
 
-/** Maps a non-2xx HTTP answer (whatever its body) to a typed error. */
-export function runpodErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: RunPodOperation): CloudError {
+function graphQlErrorsOf(body: unknown): RunPodGraphQlError[] {
   const env = typeof body === 'object' && body !== null ? RunPodEnvelopeSchema.safeParse(body) : undefined;
-  const errors = env?.success ? (env.data.errors ?? []) : [];
-  const text = errors.map((e) => e.message).join('; ') || bodySnippet(body) || `HTTP ${status}`;
-  const message = `${what}: ${text} (HTTP ${status})`;
-  const headerWait = parseRetryAfter(retryAfter);
+  return env?.success ? (env.data.errors ?? []) : [];
+}
 
-  if (status === 401 || status === 403) return new AuthenticationError(message);
-  if (status === 429) return new ServiceUnavailableError(message, { retryAfterMs: headerWait ?? RUNPOD_DEFAULT_RATE_LIMIT_WAIT_MS });
-  if (status === 408 || status >= 500) return serviceUnavailable(message, headerWait);
-  // 400: a query RunPod's server refused to run (validation, parse errors), mapped like a 200 error.
-  if (errors.length > 0) return runpodErrorFromGraphQl(errors, `${what} (HTTP ${status})`, op);
-  return new InvalidRequestError(message);
+/** RunPod's non-2xx answers: statuses first; a 400 carrying GraphQL errors is mapped like a 200 error. */
+export const RUNPOD_HTTP_ERRORS: ErrorTable<RunPodOperation> = {
+  rules: [
+    ...STANDARD_STATUS_RULES,
+    // 400: a query RunPod's server refused to run (validation, parse errors).
+    { when: (f) => graphQlErrorsOf(f.body).length > 0, then: (f) => runpodErrorFromGraphQl(graphQlErrorsOf(f.body), `${f.what} (HTTP ${f.status})`, f.op) },
+  ],
+  // Without GraphQL errors a 404 names no pod: the query itself was wrong.
+  notFound: { catalog: 'invalid', create: 'invalid', instance: 'invalid', terminate: 'invalid' },
+  rateLimitWaitMs: () => RUNPOD_DEFAULT_RATE_LIMIT_WAIT_MS,
+};
+
+/** Maps a non-2xx HTTP answer (whatever its body) to a typed error (see {@link RUNPOD_HTTP_ERRORS}). */
+export function runpodErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: RunPodOperation): CloudError {
+  const text = graphQlErrorsOf(body).map((e) => e.message).join('; ') || bodySnippet(body);
+  return errorFromTable(RUNPOD_HTTP_ERRORS, { status, body, retryAfter, what, op }, { code: '', text });
 }
 
 /**
@@ -90,35 +98,29 @@ export async function callRunPod<T extends z.ZodTypeAny>(
   op: RunPodOperation,
 ): Promise<z.output<T>> {
   const what = `runpod ${operationName}`;
-  const policy = {
-    retries: target.rateLimitRetries,
-    maxWaitMs: target.rateLimitMaxWaitMs,
-    fallbackWaitMs: RUNPOD_DEFAULT_RATE_LIMIT_WAIT_MS,
-    sleep: target.sleep,
-    logger: target.logger,
+  return callProviderApi({
     provider: 'runpod',
-    path: operationName,
-  };
-  return retryShortRateLimits(policy, async (attempt) => {
-    const { response: res, text, ms } = await sendRequest({
-      method: 'POST',
-      url: target.baseUrl,
-      headers: { authorization: `Bearer ${target.apiKey}` },
-      body: { operationName, query, variables },
-      timeoutMs: target.timeoutMs,
-      what,
-      secret: target.apiKey,
-    });
-    const body = text.trim() ? parseJsonOr(text, text) : undefined;
-    target.logger?.debug({ operation: operationName, status: res.status, ms, attempt }, 'runpod api request');
-    if (!res.ok) return { ok: false, status: res.status, error: runpodErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, op) };
-    const env = RunPodEnvelopeSchema.safeParse(body);
-    if (!env.success || (env.data.errors === undefined && env.data.data === undefined)) {
-      throw new ServiceUnavailableError(`${what}: the answer is not a GraphQL response: ${bodySnippet(text) || '(empty)'}`);
-    }
-    if (env.data.errors && env.data.errors.length > 0) throw runpodErrorFromGraphQl(env.data.errors, what, op);
-    const data = schema.safeParse(env.data.data);
-    if (!data.success) throw unexpectedResponse(what, data.error);
-    return { ok: true, value: data.data as z.output<T> };
+    what,
+    method: 'POST',
+    url: target.baseUrl,
+    headers: { authorization: `Bearer ${target.apiKey}` },
+    body: { operationName, query, variables },
+    timeoutMs: target.timeoutMs,
+    secret: target.apiKey,
+    logFields: { operation: operationName },
+    logPath: operationName,
+    logger: target.logger,
+    rateLimit: { retries: target.rateLimitRetries, maxWaitMs: target.rateLimitMaxWaitMs, fallbackWaitMs: RUNPOD_DEFAULT_RATE_LIMIT_WAIT_MS, sleep: target.sleep },
+    errorFrom: (status, body, retryAfter) => runpodErrorFromResponse(status, body, retryAfter, what, op),
+    decode: (body, _response, text) => {
+      const env = RunPodEnvelopeSchema.safeParse(body);
+      if (!env.success || (env.data.errors === undefined && env.data.data === undefined)) {
+        throw new ServiceUnavailableError(`${what}: the answer is not a GraphQL response: ${bodySnippet(text) || '(empty)'}`);
+      }
+      if (env.data.errors && env.data.errors.length > 0) throw runpodErrorFromGraphQl(env.data.errors, what, op);
+      const data = schema.safeParse(env.data.data);
+      if (!data.success) throw unexpectedResponse(what, data.error);
+      return data.data as z.output<T>;
+    },
   });
 }

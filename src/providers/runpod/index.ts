@@ -1,6 +1,6 @@
 /** The RunPod provider (GraphQL API). See README.md for what is supported. */
 export { RunPodCredential, RunPodCredentialOptionsSchema, type RunPodCredentialOptions } from './credential.js';
-export { RunPodClient, RUNPOD_CAPABILITIES, RUNPOD_DEFAULT_IMAGE } from './client.js';
+export { RunPodClient, RUNPOD_CAPABILITIES, RUNPOD_DEFAULT_IMAGE, type RunPodClientCredential } from './client.js';
 export {
   RUNPOD_DEFAULT_CONTAINER_DISK_GB,
   runpodGpu,
@@ -22,6 +22,7 @@ export {
   runpodInstance,
   runpodStatus,
   sshPort,
-} from './pods.js';
+} from './instances.js';
 export { callRunPod, runpodErrorFromGraphQl, runpodErrorFromResponse, RUNPOD_DEFAULT_RATE_LIMIT_WAIT_MS, type RunPodHttpTarget, type RunPodOperation } from './http.js';
 export * from './api.js';
+export { runpodAdapter, RunPodConnectionSchema, type RunPodConnection } from './connection.js';

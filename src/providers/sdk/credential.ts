@@ -132,9 +132,9 @@ export function testReplicaNeedsLoopback(loopbackExample: string) {
 export interface ApiKeyCredentialOptions {
   refId: string;
   apiKey: string;
-  baseUrl?: string;
-  timeoutMs?: number;
-  instancePollMs?: number;
+  baseUrl?: string | undefined;
+  timeoutMs?: number | undefined;
+  instancePollMs?: number | undefined;
   rateLimitRetries: number;
   rateLimitMaxWaitMs: number;
   testReplica: boolean;

@@ -90,7 +90,7 @@ const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
 
 /** An IPv4/IPv6 address with an optional /prefix; anything else is refused. */
 function assertIpRange(range: string): void {
-  const [address, prefix, ...rest] = range.split('/');
+  const [address, prefix, ...rest] = range.split('/') as [string, ...string[]];
   const isV4 = IPV4.test(address);
   const isV6 = !isV4 && IPV6_CHARS.test(address) && address.includes(':') && address.split(':').length <= 9;
   const maxPrefix = isV4 ? 32 : 128;

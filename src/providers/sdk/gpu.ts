@@ -151,19 +151,19 @@ export function normalizeGpuName(raw: string): NormalizedGpuName {
     const upper = word.toUpperCase();
     if (/^\d+X$/.test(upper)) continue; // a count such as "8x"
     if (Object.hasOwn(NOISE_WORDS, upper)) {
-      brandHint ??= NOISE_WORDS[upper];
+      brandHint ??= NOISE_WORDS[upper]!;
     } else if (Object.hasOwn(NETWORK_WORDS, upper)) {
-      network.push(NETWORK_WORDS[upper]);
+      network.push(NETWORK_WORDS[upper]!);
     } else if (MEMORY_TYPE.test(word)) {
       memoryTypes.push(memoryTypeSpelling(word));
     } else {
       modelWords.push(upper);
     }
   }
-  for (const word of parenthesized ? splitWords(parenthesized[1]) : []) {
+  for (const word of parenthesized ? splitWords(parenthesized[1]!) : []) {
     const upper = word.toUpperCase();
     if (MEMORY_TYPE.test(word)) memoryTypes.push(memoryTypeSpelling(word));
-    else network.push(Object.hasOwn(NETWORK_WORDS, upper) ? NETWORK_WORDS[upper] : word);
+    else network.push(Object.hasOwn(NETWORK_WORDS, upper) ? NETWORK_WORDS[upper]! : word);
   }
 
   const compact = modelWords.join('');
@@ -190,7 +190,11 @@ export function parseGpuDescription(desc: string): Gpu | undefined {
   const countMatch = GPU_COUNT.exec(desc);
   const count = countMatch ? Number(countMatch[1]) : 1;
   if (!Number.isSafeInteger(count) || count < 1) return undefined;
-  const n = normalizeGpuName(countMatch ? desc.slice(countMatch[0].length) : desc);
+  return gpuFromNormalizedName(count, normalizeGpuName(countMatch ? desc.slice(countMatch[0].length) : desc));
+}
+
+/** `count` GPUs of a normalized model, as the contract's Gpu; undefined when the name was not recognized. */
+export function gpuFromNormalizedName(count: number, n: NormalizedGpuName): Gpu | undefined {
   if (!n.name) return undefined;
   return {
     count,

@@ -207,7 +207,7 @@ export const GetInstanceTypesArgsSchema = z.object({
 });
 export type GetInstanceTypesArgs = z.infer<typeof GetInstanceTypesArgsSchema>;
 
-export function isAllowedBy<T>(filter: { include?: T[]; exclude?: T[] } | undefined, value: T): boolean {
+export function isAllowedBy<T>(filter: { include?: T[] | undefined; exclude?: T[] | undefined } | undefined, value: T): boolean {
   if (!filter) return true;
   if (filter.include && !filter.include.includes(value)) return false;
   if (filter.exclude && filter.exclude.includes(value)) return false;

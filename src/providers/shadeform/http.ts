@@ -8,18 +8,10 @@
  * 1 s); everything else surfaces as a typed error for Temporal to retry durably.
  */
 import type { z } from 'zod';
-import {
-  AuthenticationError,
-  CloudError,
-  InstanceNotFoundError,
-  InsufficientCapacityError,
-  InvalidRequestError,
-  OutOfQuotaError,
-  ResourceNotFoundError,
-  ServiceUnavailableError,
-} from '../sdk/errors.js';
-import { retryShortRateLimits } from '../http/rateLimit.js';
-import { type ApiKeyHttpTarget, bodySnippet, parseJsonOr, parseRetryAfter, sendRequest, serviceUnavailable, unexpectedResponse } from '../http/request.js';
+import { bodyOf, callProviderApi } from '../http/call.js';
+import { type ErrorTable, errorFromTable, STANDARD_STATUS_RULES } from '../http/errorTable.js';
+import { type ApiKeyHttpTarget, bodySnippet } from '../http/request.js';
+import type { CloudError } from '../sdk/errors.js';
 import { SHADEFORM_API_KEY_HEADER, SHADEFORM_ERROR_CODES, ShadeformErrorBodySchema } from './api.js';
 
 export type ShadeformOperation = 'create' | 'instance' | 'ssh-key' | 'catalog';
@@ -37,28 +29,27 @@ export interface ShadeformRequestOptions {
   rateLimitRetries?: number;
 }
 
-/** Maps a Shadeform error response to a typed cloud error. */
-export function shadeformErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: ShadeformOperation): CloudError {
-  const parsed = typeof body === 'object' && body !== null ? ShadeformErrorBodySchema.safeParse(body) : undefined;
-  const code = parsed?.success ? parsed.data.error_code : '';
-  const text = (parsed?.success ? parsed.data.error : '') || bodySnippet(body) || `HTTP ${status}`;
-  const message = `${what}: ${text} (HTTP ${status}${code ? ` ${code}` : ''})`;
-  const headerWait = parseRetryAfter(retryAfter);
-
-  if (status === 401 || status === 403) return new AuthenticationError(message);
-  if (status === 429) return new ServiceUnavailableError(message, { retryAfterMs: headerWait ?? SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS });
-  if (status === 408 || status >= 500) return serviceUnavailable(message, headerWait);
-  if (code === SHADEFORM_ERROR_CODES.outOfStock) {
+/** Shadeform's errors: statuses first, then its `error_code`. */
+export const SHADEFORM_ERRORS: ErrorTable<ShadeformOperation> = {
+  rules: [
+    ...STANDARD_STATUS_RULES,
     // Brev also gets OUT_OF_STOCK for a region that does not offer the type: this (type, region) will not work.
-    return new InsufficientCapacityError(message, { scope: 'zone' });
-  }
-  if (/QUOTA|LIMIT_EXCEEDED/i.test(code)) return new OutOfQuotaError(message, { scope: 'provider' });
-  if (status === 404) {
-    if (op === 'instance') return new InstanceNotFoundError(message);
-    if (op === 'create') return new InvalidRequestError(message);
-    return new ResourceNotFoundError(message);
-  }
-  return new InvalidRequestError(message);
+    { code: SHADEFORM_ERROR_CODES.outOfStock, then: 'capacity-zone' },
+    { code: /QUOTA|LIMIT_EXCEEDED/i, then: 'quota-provider' },
+    { status: 404, then: 'not-found' },
+  ],
+  notFound: { instance: 'instance', create: 'invalid', 'ssh-key': 'resource', catalog: 'resource' },
+  rateLimitWaitMs: () => SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS,
+};
+
+function shadeformNativeError(body: unknown): { code: string; text: string } {
+  const parsed = typeof body === 'object' && body !== null ? ShadeformErrorBodySchema.safeParse(body) : undefined;
+  return parsed?.success ? { code: parsed.data.error_code, text: parsed.data.error } : { code: '', text: bodySnippet(body) };
+}
+
+/** Maps a Shadeform error response to a typed cloud error (see {@link SHADEFORM_ERRORS}). */
+export function shadeformErrorFromResponse(status: number, body: unknown, retryAfter: string | null, what: string, op: ShadeformOperation): CloudError {
+  return errorFromTable(SHADEFORM_ERRORS, { status, body, retryAfter, what, op }, shadeformNativeError(body));
 }
 
 /** Sends one request (repeating it only on a short 429). Returns the parsed body, or undefined for an empty one. */
@@ -70,34 +61,23 @@ export async function callShadeform<T extends z.ZodTypeAny>(
   opts: ShadeformRequestOptions,
 ): Promise<z.output<T>> {
   const what = `shadeform ${method} ${path}`;
-  const u = new URL(`${target.baseUrl}${path}`);
-  for (const [k, v] of opts.query ?? []) u.searchParams.append(k, v);
-  const policy = {
-    retries: opts.rateLimitRetries ?? target.rateLimitRetries,
-    maxWaitMs: target.rateLimitMaxWaitMs,
-    fallbackWaitMs: SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS,
-    sleep: target.sleep,
-    logger: target.logger,
+  const url = new URL(`${target.baseUrl}${path}`);
+  for (const [k, v] of opts.query ?? []) url.searchParams.append(k, v);
+  return callProviderApi({
     provider: 'shadeform',
-    path,
-  };
-  return retryShortRateLimits(policy, async (attempt) => {
-    const { response: res, text, ms } = await sendRequest({
-      method,
-      url: u,
-      headers: { [SHADEFORM_API_KEY_HEADER]: target.apiKey },
-      body: opts.body,
-      timeoutMs: target.timeoutMs,
-      what,
-      secret: target.apiKey,
-    });
-    // delete/update/restart answer an empty 200; a non-JSON body is kept as text for the error mapping to quote.
-    const body = text.trim() ? parseJsonOr(text, text) : undefined;
-    target.logger?.debug({ method, path, status: res.status, ms, attempt }, 'shadeform api request');
-    if (!res.ok) return { ok: false, status: res.status, error: shadeformErrorFromResponse(res.status, body, res.headers.get('retry-after'), what, opts.op) };
-    if (!schema) return { ok: true, value: undefined as z.output<T> };
-    const r = schema.safeParse(body);
-    if (!r.success) throw unexpectedResponse(what, r.error);
-    return { ok: true, value: r.data as z.output<T> };
+    what,
+    method,
+    url,
+    headers: { [SHADEFORM_API_KEY_HEADER]: target.apiKey },
+    body: opts.body,
+    timeoutMs: target.timeoutMs,
+    secret: target.apiKey,
+    logFields: { method, path },
+    logPath: path,
+    logger: target.logger,
+    rateLimit: { retries: opts.rateLimitRetries ?? target.rateLimitRetries, maxWaitMs: target.rateLimitMaxWaitMs, fallbackWaitMs: SHADEFORM_DEFAULT_RATE_LIMIT_WAIT_MS, sleep: target.sleep },
+    errorFrom: (status, body, retryAfter) => shadeformErrorFromResponse(status, body, retryAfter, what, opts.op),
+    // delete/update/restart answer an empty 200.
+    decode: schema ? bodyOf(schema, what) : () => undefined as z.output<T>,
   });
 }

@@ -43,7 +43,7 @@ export function splitVastType(type: string): VastShape | undefined {
   if (!m) return undefined;
   const numGpus = Number(m[1]);
   if (!Number.isSafeInteger(numGpus) || numGpus < 1) return undefined;
-  return { numGpus, gpuName: m[2].replace(/_/g, ' '), vramGiB: Number(m[3]) };
+  return { numGpus, gpuName: m[2]!.replace(/_/g, ' '), vramGiB: Number(m[3]) };
 }
 
 export function vastTypeId(location: string, type: string): string {
@@ -52,7 +52,7 @@ export function vastTypeId(location: string, type: string): string {
 
 const MANUFACTURERS: Record<string, Manufacturer> = { NVIDIA: 'NVIDIA', AMD: 'AMD', INTEL: 'Intel' };
 
-export function vastGpu(o: { gpu_name: string; num_gpus: number; gpu_ram: number; gpu_arch?: string | null }): Gpu | undefined {
+export function vastGpu(o: { gpu_name: string; num_gpus: number; gpu_ram: number; gpu_arch?: string | null | undefined }): Gpu | undefined {
   if (o.num_gpus <= 0) return undefined;
   const n = normalizeGpuName(o.gpu_name); // "RTX 4090" → RTX4090, "H100 SXM" → H100 + SXM, "A100 PCIE" → A100 + PCIe
   if (!n.name) return undefined;
@@ -106,7 +106,7 @@ const min = (xs: number[]) => Math.min(...xs);
 export function vastInstanceTypes(offers: readonly VastOfferWire[]): InstanceType[] {
   const out: InstanceType[] = [];
   for (const g of groupOffers(offers)) {
-    const gpu = vastGpu(g.offers[0]);
+    const gpu = vastGpu(g.offers[0]!); // a group holds at least the offer that made it
     if (!gpu) continue;
     const type = vastTypeName(g.shape);
     const bids = g.offers.map((o) => o.min_bid).filter((b): b is number => typeof b === 'number' && b > 0);

@@ -11,7 +11,7 @@
  * - Identity lives in the label (./instances.ts). Errors and rate limits: ./http.ts.
  */
 import type { Capability } from '../sdk/capabilities.js';
-import type { CloudClient } from '../sdk/client.js';
+import type { CloudClient, CloudCredential } from '../sdk/client.js';
 import { invalidArgs, isInstanceSelectedByArgs } from '../sdk/clientArgs.js';
 import { CredentialBoundClient } from '../sdk/credentialBoundClient.js';
 import { AuthenticationError, InstanceNotFoundError, InsufficientCapacityError, InvalidRequestError, isCloudError } from '../sdk/errors.js';
@@ -44,7 +44,6 @@ import {
   type VastOfferWire,
 } from './api.js';
 import { splitVastType, vastLocations, vastInstanceTypes, vastTypeId, vramGiB } from './catalog.js';
-import type { VastaiCredential } from './credential.js';
 import { callVast, type VastHttpTarget } from './http.js';
 import { encodeVastLabel, parseVastLabel, vastInstance } from './instances.js';
 
@@ -75,11 +74,27 @@ function keyBody(k: string): string {
   return k.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
-export class VastaiClient extends CredentialBoundClient<VastaiCredential> implements CloudClient {
+/**
+ * What the client needs of its credential (VastaiCredential in ./credential.ts implements it). Declared
+ * here so the client does not import the credential that makes it.
+ */
+export interface VastaiClientCredential extends CloudCredential {
+  readonly testReplica: boolean;
+  readonly instancePollMs: number;
+  /** Docker image when a create names none. */
+  readonly image: string;
+  /** Disk (GB) when a create names no size. */
+  readonly diskGb: number;
+  /** How many asks one catalog search reads. */
+  readonly searchLimit: number;
+  httpTarget(): VastHttpTarget;
+}
+
+export class VastaiClient extends CredentialBoundClient<VastaiClientCredential> implements CloudClient {
   /** Private: it holds the API key. */
   readonly #target: VastHttpTarget;
 
-  constructor(credential: VastaiCredential, location: string) {
+  constructor(credential: VastaiClientCredential, location: string) {
     super(credential, location);
     this.#target = credential.httpTarget();
   }

@@ -44,7 +44,7 @@ function countryOf(part: string): { alpha2: string; alpha3: string } | undefined
 export function parseVastGeolocation(geolocation: string | null | undefined, countryCode?: string | null): VastGeolocation | undefined {
   ensureEnglishNames();
   const parts = (geolocation ?? '').split(',').map((p) => p.trim());
-  if (parts.length >= 3 && CONTINENTS.has(parts[parts.length - 1].toUpperCase())) parts.pop();
+  if (parts.length >= 3 && CONTINENTS.has(parts[parts.length - 1]!.toUpperCase())) parts.pop();
   const region = parts.length > 1 ? parts.slice(0, -1).filter(Boolean).join(', ') : '';
   const fromCode = countryCode ? countryOf(countryCode) : undefined;
   if (fromCode) return { ...fromCode, region };

@@ -36,6 +36,7 @@ import {
   send,
   takeCounted,
   type CountedFault,
+  type MalformFault,
   type RequestRecord,
   type Route,
   serveReplica,
@@ -72,6 +73,8 @@ export interface FluidstackStockFault {
 export interface FluidstackReplicaAdmin {
   /** Creates of these types come back `out-of-stock`. */
   setOutOfStock(faults: FluidstackStockFault[]): void;
+  /** The next matching 2xx answers are spoiled: an HTML page, truncated JSON, or JSON of the wrong types (see shared.ts). */
+  malformNext(f: MalformFault): void;
   rateLimitNext(f: CountedFault & { retryAfterSeconds?: number; retryAfterHeader?: boolean }): void;
   failNext(f: CountedFault & { status?: 500 | 502 | 503; retryAfterSeconds?: number }): void;
   /** The next `count` creates are accepted but end in state `error`. */
@@ -108,12 +111,12 @@ interface Rec {
   userData: string | null;
   tags: Record<string, string>;
   phase: 'out-of-stock' | 'provisioning' | 'provisioned' | 'error';
-  backingId?: string;
+  backingId?: string | undefined;
   startRequested: boolean;
   deleteRequested: boolean;
-  deleting?: Promise<void>;
+  deleting?: Promise<void> | undefined;
   deleted: boolean;
-  ip?: string;
+  ip?: string | undefined;
   lastPort?: number;
   sshUser?: string;
 }
@@ -420,10 +423,11 @@ export async function startFluidstackReplica(opts: FluidstackReplicaOptions): Pr
     send(res, out.status, out.body);
   }
 
-  const { server, base } = await serveReplica(handle, { requests, internalError: () => fail(500, 'internal server error'), host: opts.host, port: opts.port });
+  const { server, base, malformNext } = await serveReplica(handle, { requests, internalError: () => fail(500, 'internal server error'), host: opts.host, port: opts.port });
 
   const admin: FluidstackReplicaAdmin = {
     setOutOfStock: (f) => void (outOfStock = f.map((x) => ({ ...x }))),
+    malformNext,
     rateLimitNext: (f) => void rateLimitFaults.push({ ...f }),
     failNext: (f) => void failFaults.push({ ...f }),
     failNextProvisioning: (count) => void (provisioningFailures = count),

@@ -28,6 +28,7 @@ import {
   takeCounted,
   TokenBucket,
   type CountedFault,
+  type MalformFault,
   type PlacementMatch,
   type RequestRecord,
   type Route,
@@ -78,6 +79,8 @@ export interface LambdaReplicaAdmin {
   setQuotaExceeded(on: boolean): void;
   setAccountInactive(on: boolean): void;
   /** The next `count` matching requests answer 429 (Retry-After: retryAfterSeconds, default 1). */
+  /** The next matching 2xx answers are spoiled: an HTML page, truncated JSON, or JSON of the wrong types (see shared.ts). */
+  malformNext(f: MalformFault): void;
   rateLimitNext(f: CountedFault & { retryAfterSeconds?: number; retryAfterHeader?: boolean }): void;
   /** The next `count` matching requests answer a 5xx (default 503 provider/internal-unavailable). */
   failNext(f: CountedFault & { status?: 500 | 502 | 503; retryAfterSeconds?: number }): void;
@@ -113,7 +116,7 @@ interface InstanceRecord {
   everActive: boolean;
   ip?: string;
   terminateRequestedAt?: number;
-  terminating?: Promise<void>;
+  terminating?: Promise<void> | undefined;
   terminatedAt?: number;
 }
 
@@ -477,12 +480,13 @@ export async function startLambdaReplica(opts: LambdaReplicaOptions): Promise<La
     send(res, out.status, out.body);
   }
 
-  const { server, base } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
+  const { server, base, malformNext } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
 
   const admin: LambdaReplicaAdmin = {
     setOutOfCapacity: (f) => void (outOfCapacity = f.map((x) => ({ ...x }))),
     setQuotaExceeded: (on) => void (quotaExceeded = on),
     setAccountInactive: (on) => void (accountInactive = on),
+    malformNext,
     rateLimitNext: (f) => void rateLimitFaults.push({ ...f }),
     failNext: (f) => void failFaults.push({ ...f }),
     setRateLimits: (r) => setLimits(r),

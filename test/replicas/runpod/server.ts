@@ -23,7 +23,7 @@ import http from 'node:http';
 import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode } from 'graphql';
 import type { Instance } from '../../../src/providers/sdk/types.js';
 import { generateSshKeyPair } from '../../../src/ssh/sshClient.js';
-import { BackingCloud, closeServer, listen, readBody, send, takeCounted, type CountedFault, type RequestRecord } from '../shared.js';
+import { BackingCloud, closeServer, listen, readBody, send, spoilResponse, takeCounted, takeMalform, type CountedFault, type MalformFault, type RequestRecord } from '../shared.js';
 import { DEFAULT_RUNPOD_REPLICA_CATALOG, type RunPodReplicaCatalog, type RunPodReplicaDataCenter, type RunPodReplicaGpuType } from './catalog.js';
 import { RUNPOD_REPLICA_SDL } from './schema.js';
 
@@ -57,6 +57,11 @@ export interface RunPodReplicaAdmin {
   rateLimitNext(f: CountedFault & { retryAfterSeconds?: number; retryAfterHeader?: boolean }): void;
   /** The next matching requests get an HTTP 5xx. */
   failNext(f: CountedFault & { status?: 500 | 502 | 503; retryAfterSeconds?: number }): void;
+  /**
+   * The next `count` HTTP 200 answers to `operation` (an `operationName`, e.g. "GpuflowPods") are
+   * spoiled after the operation ran: an HTML page, truncated JSON, or every value of the wrong type.
+   */
+  malformNext(f: Pick<MalformFault, 'count' | 'kind'> & { operation: string }): void;
   /** The next `count` operations answer HTTP 200 with RunPod's INTERNAL_SERVER_ERROR ("Something went wrong..."). */
   internalErrorNext(count: number): void;
   /** Moves a GPU type's minimum bid; running interruptible pods bidding less are interrupted (EXITED). */
@@ -101,9 +106,9 @@ interface PodRec {
   publicKey: string;
   /** Backing machines so far (a resumed spot pod gets a new one). */
   generation: number;
-  backingId?: string;
+  backingId?: string | undefined;
   provisioning?: Promise<void>;
-  startedAt?: number;
+  startedAt?: number | undefined;
 }
 
 const runpodError = (message: string) => new GraphQLError(message, { extensions: { code: 'RUNPOD' } });
@@ -138,6 +143,7 @@ export async function startRunPodReplica(opts: RunPodReplicaOptions): Promise<Ru
   let rateLimitFaults: (CountedFault & { retryAfterSeconds?: number; retryAfterHeader?: boolean })[] = [];
   let failFaults: (CountedFault & { status?: 500 | 502 | 503; retryAfterSeconds?: number })[] = [];
   let internalErrors = 0;
+  const malformed: MalformFault[] = [];
 
   const track = <T>(p: Promise<T>): Promise<T> => {
     background.add(p);
@@ -421,7 +427,7 @@ export async function startRunPodReplica(opts: RunPodReplicaOptions): Promise<Ru
     body: { errors: errors.map((e) => ({ message: e.message, ...(e.locations ? { locations: e.locations } : {}), extensions: { code } })) },
   });
 
-  async function handle(req: http.IncomingMessage, url: URL, rec: RequestRecord & { operation: string }): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rec: RequestRecord & { operation: string }): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     if (url.pathname.replace(/\/+$/, '') !== PATH) return { status: 404, body: 'Not Found' };
     if (req.method !== 'POST') return { status: 405, body: { errors: [{ message: 'GraphQL requests must be POST with a JSON body' }] } };
     if (!authorized(req, url, rec)) return { status: 401, body: { errors: [{ message: 'Unauthorized' }] } };
@@ -436,6 +442,8 @@ export async function startRunPodReplica(opts: RunPodReplicaOptions): Promise<Ru
     const b = json as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
     if (invalidJson || typeof b !== 'object' || b === null || typeof b.query !== 'string') return gqlErrors(400, 'BAD_REQUEST', [{ message: 'POST body must be JSON with a "query" string' }]);
     rec.operation = typeof b.operationName === 'string' ? b.operationName : '';
+    const spoiled = takeMalform(malformed, 'POST', PATH, rec.operation);
+    if (spoiled) spoilResponse(res, spoiled.kind);
     let document: DocumentNode;
     try {
       document = parse(b.query);
@@ -464,7 +472,7 @@ export async function startRunPodReplica(opts: RunPodReplicaOptions): Promise<Ru
     const url = new URL(req.url ?? '/', 'http://replica');
     const rec = { method: (req.method ?? 'GET').toUpperCase(), path: url.pathname, status: 0, auth: 'none', at: Date.now(), operation: '' };
     requests.push(rec);
-    handle(req, url, rec)
+    handle(req, res, url, rec)
       .catch(() => ({ status: 500, body: { errors: [{ message: INTERNAL_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } as unknown, headers: {} }))
       .then((out) => {
         rec.status = out.status;
@@ -480,6 +488,7 @@ export async function startRunPodReplica(opts: RunPodReplicaOptions): Promise<Ru
     setInsufficientBalance: (on) => void (insufficientBalance = on),
     rateLimitNext: (f) => void rateLimitFaults.push({ ...f }),
     failNext: (f) => void failFaults.push({ ...f }),
+    malformNext: (f) => void malformed.push({ ...f, methods: ['POST'] }),
     internalErrorNext: (count) => void (internalErrors = count),
     async setMinimumBid(gpuTypeId, price) {
       const g = gpuById(gpuTypeId);
@@ -499,6 +508,7 @@ export async function startRunPodReplica(opts: RunPodReplicaOptions): Promise<Ru
       rateLimitFaults = [];
       failFaults = [];
       internalErrors = 0;
+      malformed.length = 0;
     },
     pods: async () => podWires([...pods.values()]),
     backingId: (id) => pods.get(id)?.backingId,

@@ -27,6 +27,7 @@ import {
   send,
   takeCounted,
   type CountedFault,
+  type MalformFault,
   type PlacementMatch,
   type RequestRecord,
   type Route,
@@ -58,6 +59,8 @@ export interface ShadeformStockFault extends PlacementMatch {
 export interface ShadeformReplicaAdmin {
   setOutOfStock(faults: ShadeformStockFault[]): void;
   setQuotaExceeded(on: boolean): void;
+  /** The next matching 2xx answers are spoiled: an HTML page, truncated JSON, or JSON of the wrong types (see shared.ts). */
+  malformNext(f: MalformFault): void;
   rateLimitNext(f: CountedFault & { retryAfterSeconds?: number; retryAfterHeader?: boolean }): void;
   failNext(f: CountedFault & { status?: 500 | 502 | 503; retryAfterSeconds?: number }): void;
   /** The next `count` creates are accepted but end in status `error` (the provider failed to deliver). */
@@ -98,7 +101,7 @@ interface Rec {
   ip?: string;
   restarting: boolean;
   deleteRequested: boolean;
-  deleting?: Promise<void>;
+  deleting?: Promise<void> | undefined;
   deletedAt?: string;
 }
 
@@ -453,11 +456,12 @@ export async function startShadeformReplica(opts: ShadeformReplicaOptions): Prom
     send(res, out.status, out.body);
   }
 
-  const { server, base } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
+  const { server, base, malformNext } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
 
   const admin: ShadeformReplicaAdmin = {
     setOutOfStock: (f) => void (outOfStock = f.map((x) => ({ ...x }))),
     setQuotaExceeded: (on) => void (quotaExceeded = on),
+    malformNext,
     rateLimitNext: (f) => void rateLimitFaults.push({ ...f }),
     failNext: (f) => void failFaults.push({ ...f }),
     failNextProvisioning: (count, details) => void (provisioningFailures = { count, details: details ?? '' }),

@@ -29,6 +29,7 @@ import {
   takeCounted,
   TokenBucket,
   type CountedFault,
+  type MalformFault,
   type RequestRecord,
   type Route,
   serveReplica,
@@ -78,6 +79,8 @@ export interface VastaiReplicaAdmin {
   setOutOfCapacity(faults: VastCapacityFault[]): void;
   setInsufficientCredit(on: boolean): void;
   /** 429s for the next `count` matching requests: JSON `{detail}` by default, `text: true` for a plain-text body. */
+  /** The next matching 2xx answers are spoiled: an HTML page, truncated JSON, or JSON of the wrong types (see shared.ts). */
+  malformNext(f: MalformFault): void;
   rateLimitNext(f: CountedFault & { threshold?: number; retryAfterSeconds?: number; text?: boolean }): void;
   failNext(f: CountedFault & { status?: 500 | 502 | 503 }): void;
   setRateLimits(limits: Readonly<Record<string, number>> | false): void;
@@ -128,7 +131,7 @@ interface Rec {
   startDate: number;
   intended: 'running' | 'stopped';
   started: boolean;
-  backingId?: string;
+  backingId?: string | undefined;
   outbid: boolean;
   rebooting: boolean;
   destroyed: boolean;
@@ -739,7 +742,7 @@ export async function startVastaiReplica(opts: VastaiReplicaOptions): Promise<Va
     send(res, out.status, out.body);
   }
 
-  const { server, base } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
+  const { server, base, malformNext } = await serveReplica(handle, { requests, internalError: E.internal, host: opts.host, port: opts.port });
 
   const recOf = (id: string) => {
     const r = instances.get(Number(id));
@@ -750,6 +753,7 @@ export async function startVastaiReplica(opts: VastaiReplicaOptions): Promise<Va
   const admin: VastaiReplicaAdmin = {
     setOutOfCapacity: (f) => void (capacityFaults = f.map((x) => ({ ...x }))),
     setInsufficientCredit: (on) => void (insufficientCredit = on),
+    malformNext,
     rateLimitNext: (f) => void rateLimitFaults.push({ ...f }),
     failNext: (f) => void failFaults.push({ ...f }),
     setRateLimits: (l) => {

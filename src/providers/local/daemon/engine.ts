@@ -296,7 +296,7 @@ export class LocalCloudEngine {
         }
         if (f.locations?.length && !f.locations.includes(r.location)) return false;
         for (const [k, values] of Object.entries(f.tags ?? {})) {
-          if (!(k in r.tags) || (values.length > 0 && !values.includes(r.tags[k]))) return false;
+          if (!(k in r.tags) || (values.length > 0 && !values.includes(r.tags[k]!))) return false;
         }
         return true;
       })

@@ -43,8 +43,8 @@ export class FaultState {
     return this.faults.latencyMs;
   }
 
-  /** Whether a request must answer 503, and the Retry-After seconds to send. Counts `times`. */
-  unavailableFor(method: string, path: string, now = Date.now()): { retryAfterSeconds: number } | undefined {
+  /** Whether a request must fail (503 or 429), and the Retry-After to send. Counts `times`. */
+  unavailableFor(method: string, path: string, now = Date.now()): { status: 503 | 429; retryAfterSeconds: number; retryAfter: string } | undefined {
     this.expire(now);
     const u = this.faults.unavailable;
     if (!u) return undefined;
@@ -54,7 +54,11 @@ export class FaultState {
     const retryAfterSeconds =
       u.retryAfterSeconds ?? (u.untilMs !== undefined ? Math.max(1, Math.ceil((u.untilMs - now) / 1000)) : 1);
     this.expire(now);
-    return { retryAfterSeconds };
+    const retryAfter =
+      u.retryAfterForm === 'seconds'
+        ? String(retryAfterSeconds)
+        : new Date(u.retryAfterSeconds === undefined && u.untilMs !== undefined ? u.untilMs : now + retryAfterSeconds * 1000).toUTCString();
+    return { status: u.status, retryAfterSeconds, retryAfter };
   }
 
   outOfCapacity(type: string, location: string, spot = false): boolean {

@@ -9,7 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { shellQuote } from './nvidia-smi.js';
+import { shellQuote } from '../../../ssh/shellQuote.js';
 
 export const METADATA_TOKEN_HEADER = 'x-gpuflow-metadata-token';
 export const SELF_TERMINATE_PATH = '/metadata/v1/self-terminate';

@@ -4,15 +4,12 @@
  * missing = 0) and memory.used is that share of memory.total.
  */
 import { createHash } from 'node:crypto';
+import { shellQuote } from '../../../ssh/shellQuote.js';
 import { byteCount } from '../../sdk/bytes.js';
 import type { ResolvedGpu } from './catalog.js';
 
 export const FAKE_DRIVER_VERSION = '550.54.15';
 export const FAKE_CUDA_VERSION = '12.4';
-
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function fakeUuid(instanceId: string, index: number): string {
   const h = createHash('sha256').update(`${instanceId}/${index}`).digest('hex');

@@ -33,7 +33,7 @@ export interface LocalCloudOptions {
   port?: number;
   token: string;
   /** Defaults to the built-in catalog. Parsed (and defaulted) with LocalCatalogSchema. */
-  catalog?: LocalCatalog | LocalCatalogInput;
+  catalog?: LocalCatalog | LocalCatalogInput | undefined;
   logger?: Logger;
   /** Default /usr/sbin/sshd. */
   sshdPath?: string;
@@ -51,6 +51,8 @@ export interface LocalCloudHandle {
 }
 
 const MAX_BODY_BYTES = 1 << 20;
+/** A whole catalog may be large (a 100,000-offer synthetic catalog is ~5 MB of JSON). */
+const MAX_CATALOG_BODY_BYTES = 64 << 20;
 
 class HttpError extends Error {
   constructor(
@@ -79,12 +81,12 @@ function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.output<T
   return r.data;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+async function readJson(req: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError('payload-too-large', `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new HttpError('payload-too-large', `request body is larger than ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
@@ -160,7 +162,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   const tokenDigest = digest(opts.token);
   const authorized = (header: string | undefined) => {
     const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-    return !!m && timingSafeEqual(digest(m[1].trim()), tokenDigest);
+    return !!m && timingSafeEqual(digest(m[1]!.trim()), tokenDigest);
   };
 
   let baseUrl = '';
@@ -193,17 +195,17 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       return { status: created ? 201 : 200, data: instance };
     }),
     route('GET', '/v1/instances', async ({ url }) => ({ status: 200, data: engine.list(listFilterFrom(url)) })),
-    route('GET', '/v1/instances/:id', async ({ params }) => ({ status: 200, data: engine.get(params.id) })),
+    route('GET', '/v1/instances/:id', async ({ params }) => ({ status: 200, data: engine.get(params.id!) })),
     route('DELETE', '/v1/instances/:id', async ({ params }) => {
-      const inst = await engine.terminate(params.id);
+      const inst = await engine.terminate(params.id!);
       return inst ? { status: 200, data: inst } : { status: 204 };
     }),
-    route('POST', '/v1/instances/:id/stop', async ({ params }) => ({ status: 202, data: await engine.stop(params.id) })),
-    route('POST', '/v1/instances/:id/start', async ({ params }) => ({ status: 202, data: await engine.start(params.id) })),
-    route('POST', '/v1/instances/:id/reboot', async ({ params }) => ({ status: 202, data: await engine.reboot(params.id) })),
+    route('POST', '/v1/instances/:id/stop', async ({ params }) => ({ status: 202, data: await engine.stop(params.id!) })),
+    route('POST', '/v1/instances/:id/start', async ({ params }) => ({ status: 202, data: await engine.start(params.id!) })),
+    route('POST', '/v1/instances/:id/reboot', async ({ params }) => ({ status: 202, data: await engine.reboot(params.id!) })),
     route('PATCH', '/v1/instances/:id/tags', async ({ req, params }) => {
       const body = parseBody(UpdateTagsBodySchema, await readJson(req));
-      return { status: 200, data: await engine.updateTags(params.id, body.tags) };
+      return { status: 200, data: await engine.updateTags(params.id!, body.tags) };
     }),
     route('GET', '/admin/faults', async () => ({ status: 200, data: engine.faults.get() })),
     route('PUT', '/admin/faults', async ({ req }) => {
@@ -218,21 +220,21 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     }),
     route('POST', '/admin/instances/:id/preempt', async ({ req, params }) => {
       const body = parseBody(PreemptBodySchema, await readJson(req));
-      return { status: 200, data: await engine.preempt(params.id, body.message) };
+      return { status: 200, data: await engine.preempt(params.id!, body.message) };
     }),
     route('POST', '/admin/instances/:id/fail-host', async ({ req, params }) => {
       const body = parseBody(PreemptBodySchema, await readJson(req));
-      return { status: 200, data: await engine.failHost(params.id, body.message) };
+      return { status: 200, data: await engine.failHost(params.id!, body.message) };
     }),
     route('PUT', '/admin/instances/:id/gpu-utilization', async ({ req, params }) => {
       const body = parseBody(GpuUtilizationBodySchema, await readJson(req));
-      await engine.setGpuUtilization(params.id, body.values);
+      await engine.setGpuUtilization(params.id!, body.values);
       return { status: 200, data: { values: body.values } };
     }),
     route('GET', '/admin/stats', async () => ({ status: 200, data: engine.stats() })),
     route('GET', '/admin/catalog', async () => ({ status: 200, data: engine.catalog })),
     route('PUT', '/admin/catalog', async ({ req }) => {
-      const body = parseBody(LocalCatalogSchema, await readJson(req));
+      const body = parseBody(LocalCatalogSchema, await readJson(req, MAX_CATALOG_BODY_BYTES));
       engine.replaceCatalog(body);
       return { status: 200, data: engine.catalog };
     }),
@@ -265,9 +267,8 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       if (engine.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, engine.faults.latencyMs));
       const outage = engine.faults.unavailableFor(method, url.pathname);
       if (outage) {
-        sendError(res, 'service-unavailable', 'the local cloud API is temporarily unavailable (injected fault)', {
-          'retry-after': String(outage.retryAfterSeconds),
-        });
+        if (outage.status === 429) sendError(res, 'rate-limited', 'slow down', { 'retry-after': outage.retryAfter });
+        else sendError(res, 'service-unavailable', 'the local cloud API is temporarily unavailable (injected fault)', { 'retry-after': outage.retryAfter });
         return;
       }
     }
@@ -278,7 +279,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       pathMatched = true;
       if (r.method !== method) continue;
       const params: Params = {};
-      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
+      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
       const out = await r.handler({ req, url, params });
       send(res, out.status, out.status === 204 ? undefined : { data: out.data });
       return;

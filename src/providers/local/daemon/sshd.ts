@@ -5,8 +5,8 @@
  * GPUFLOW_SELF_TERMINATE).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, openSync, closeSync, statSync } from 'node:fs';
+import { chmod, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import type { ResolvedGpu } from './catalog.js';
 import { SELF_TERMINATE_COMMAND, selfTerminateScript } from './metadata.js';
-import { nvidiaSmiScript, shellQuote } from './nvidia-smi.js';
+import { shellQuote } from '../../../ssh/shellQuote.js';
+import { nvidiaSmiScript } from './nvidia-smi.js';
 import { INSTANCE_ENV, isAlive, readCmdline, terminateProcesses } from './procs.js';
 
 const execFileAsync = promisify(execFile);
@@ -215,6 +216,23 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** Whether sshd's log, from byte `from`, says it listens on `port` (`sshd -D -e` logs to stderr). */
+async function saidListening(log: string, from: number, port: number): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(log, 'r');
+    const { size } = await fh.stat();
+    if (size <= from) return false;
+    const buf = Buffer.alloc(Math.min(size - from, 64 * 1024));
+    await fh.read(buf, 0, buf.length, from);
+    return buf.toString('utf8').includes(`Server listening on 127.0.0.1 port ${port}.`);
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
 export interface RunningSshd {
   child: ChildProcess;
   pid: number;
@@ -231,13 +249,15 @@ export interface RunningSshd {
  */
 export async function startSshd(
   p: InstancePaths,
-  opts: { preferredPort?: number; tools: SshdTools; logger: Logger; onUnexpectedExit?: (code: number | null, signal: string | null) => void },
+  opts: { preferredPort?: number | undefined; tools: SshdTools; logger: Logger; onUnexpectedExit?: (code: number | null, signal: string | null) => void },
 ): Promise<RunningSshd> {
   ensurePrivsepDir();
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 4; attempt++) {
     const port = await freePort(attempt === 0 ? opts.preferredPort : undefined);
     await writeFile(p.sshdConfig, sshdConfig(p, port, sshUser()));
+    // Only what this sshd writes counts as its "listening" line (the log is appended across starts).
+    const logStart = statSync(p.log, { throwIfNoEntry: false })?.size ?? 0;
     const logFd = openSync(p.log, 'a');
     let child: ChildProcess;
     try {
@@ -266,9 +286,12 @@ export async function startSshd(
       exitedEarly = true;
       if (!running.stopping && readyOnce) opts.onUnexpectedExit?.(code, signal);
     });
+    // A connect alone is not proof: freePort's port may be taken again before sshd binds it (by a
+    // concurrent start given the same port, in this daemon or another), and a connect would then
+    // reach that other listener while this sshd exits. Ready means this sshd said it listens.
     const deadline = Date.now() + 10_000;
     while (!exitedEarly && Date.now() < deadline) {
-      if (await canConnect(port)) {
+      if ((await saidListening(p.log, logStart, port)) && !exitedEarly && (await canConnect(port))) {
         readyOnce = true;
         break;
       }

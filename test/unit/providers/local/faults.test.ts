@@ -21,11 +21,22 @@ describe('local cloud faults', () => {
     const f = new FaultState();
     const t0 = 1_000_000;
     const set = f.set({ unavailable: { forMs: 2500 } }, t0);
-    assert.deepEqual(set.unavailable, { untilMs: t0 + 2500 });
-    assert.deepEqual(f.unavailableFor('GET', '/v1/locations', t0), { retryAfterSeconds: 3 });
-    assert.deepEqual(f.unavailableFor('POST', '/v1/instances', t0 + 2000), { retryAfterSeconds: 1 });
+    assert.deepEqual(set.unavailable, { untilMs: t0 + 2500, status: 503, retryAfterForm: 'seconds' });
+    assert.deepEqual(f.unavailableFor('GET', '/v1/locations', t0), { status: 503, retryAfterSeconds: 3, retryAfter: '3' });
+    assert.deepEqual(f.unavailableFor('POST', '/v1/instances', t0 + 2000), { status: 503, retryAfterSeconds: 1, retryAfter: '1' });
     assert.equal(f.unavailableFor('GET', '/v1/locations', t0 + 2500), undefined);
     assert.equal(f.get(t0 + 2500).unavailable, undefined);
+  });
+
+  it('a rate limit answers 429 with Retry-After as an HTTP-date: the outage end, or retryAfterSeconds after the answer', () => {
+    const f = new FaultState();
+    const t0 = Date.parse('2026-12-03T15:00:00.400Z');
+    f.set({ unavailable: { forMs: 5000, status: 429, retryAfterForm: 'date' } }, t0);
+    assert.deepEqual(f.unavailableFor('POST', '/v1/instances', t0), { status: 429, retryAfterSeconds: 5, retryAfter: 'Thu, 03 Dec 2026 15:00:05 GMT' });
+    // The same date again in the outage's last second: the wait it names is (almost) over.
+    assert.deepEqual(f.unavailableFor('POST', '/v1/instances', t0 + 4700), { status: 429, retryAfterSeconds: 1, retryAfter: 'Thu, 03 Dec 2026 15:00:05 GMT' });
+    f.set({ unavailable: { status: 429, retryAfterForm: 'date', retryAfterSeconds: 30 } }, t0);
+    assert.equal(f.unavailableFor('GET', '/v1/instances', t0)?.retryAfter, 'Thu, 03 Dec 2026 15:00:30 GMT');
   });
 
   it('an outage can be limited to methods, path prefixes and a number of requests', () => {
@@ -33,8 +44,8 @@ describe('local cloud faults', () => {
     f.set({ unavailable: { methods: ['POST'], paths: ['/v1/instances'], times: 2, retryAfterSeconds: 9 } });
     assert.equal(f.unavailableFor('GET', '/v1/instances'), undefined);
     assert.equal(f.unavailableFor('POST', '/v1/instances-other'), undefined);
-    assert.deepEqual(f.unavailableFor('POST', '/v1/instances/lc-1/stop'), { retryAfterSeconds: 9 });
-    assert.deepEqual(f.unavailableFor('POST', '/v1/instances'), { retryAfterSeconds: 9 });
+    assert.deepEqual(f.unavailableFor('POST', '/v1/instances/lc-1/stop'), { status: 503, retryAfterSeconds: 9, retryAfter: '9' });
+    assert.deepEqual(f.unavailableFor('POST', '/v1/instances'), { status: 503, retryAfterSeconds: 9, retryAfter: '9' });
     assert.equal(f.unavailableFor('POST', '/v1/instances'), undefined, 'times: 2 is used up');
   });
 

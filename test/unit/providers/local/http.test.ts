@@ -50,7 +50,7 @@ describe('local cloud HTTP errors', () => {
 describe('callApi', () => {
   let server: http.Server;
   let url = '';
-  const seen: { auth?: string; path?: string }[] = [];
+  const seen: { auth?: string | undefined; path?: string | undefined }[] = [];
   before(async () => {
     server = http.createServer((req, res) => {
       seen.push({ auth: req.headers.authorization, path: req.url });
