@@ -77,7 +77,7 @@ export interface RankOptions {
   maxAgeMs?: MaxAge;
   blocked?: BlockedScope[];
   /** Bound on candidates returned (dstack tries 25 per pass). */
-  limit?: number;
+  limit?: number | undefined;
   /** Collect rejected offers with reasons (default true). */
   explain?: boolean;
 }

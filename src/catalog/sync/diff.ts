@@ -70,14 +70,16 @@ function specText(e: ListedEntry): string {
 }
 
 function fieldChanges(before: CatalogEntry, now: ListedEntry): FieldChange[] {
+  // The common case, an entry as it was: one comparison of its whole content.
+  if (before.unusable === now.unusable && contentKey(before) === contentKey(now)) return [];
   const out: FieldChange[] = [];
   if (identityOf(before) !== identityOf(now)) out.push({ field: 'identity', from: identityOf(before), to: identityOf(now) });
   if (!sameMoney(before.onDemandPrice, now.onDemandPrice)) out.push({ field: 'on-demand price', from: moneyText(before.onDemandPrice), to: moneyText(now.onDemandPrice) });
   if (!sameMoney(before.spotPrice, now.spotPrice)) out.push({ field: 'spot price', from: moneyText(before.spotPrice), to: moneyText(now.spotPrice) });
   if (before.available !== now.available) out.push({ field: 'availability', from: before.available ? 'available' : 'unavailable', to: now.available ? 'available' : 'unavailable' });
   // Everything else (GPU, sizes, country, priority, unusable), compared without the fields above.
-  const rest = (e: ListedEntry) =>
-    contentKey({ ...e, type: '', location: '', subLocation: '', available: true, onDemandPrice: undefined, spotPrice: undefined }) + (e.unusable ?? '');
+  const rest = ({ onDemandPrice: _o, spotPrice: _s, ...e }: ListedEntry) =>
+    contentKey({ ...e, type: '', location: '', subLocation: '', available: true }) + (e.unusable ?? '');
   if (rest(before) !== rest(now)) out.push({ field: 'spec', from: specText(before), to: specText(now) });
   return out;
 }

@@ -57,6 +57,10 @@ export interface CatalogSnapshot {
   entries: CatalogEntry[];
   /** Integrity problems found by the last sync. */
   issues: IntegrityIssue[];
+  /** The entries' digest in the catalog content store (absent for a live read or an older entity's inline snapshot). */
+  digest?: string;
+  /** The size of its canonical serialization there. */
+  bytes?: number;
 }
 
 export interface Listing {
@@ -96,18 +100,18 @@ function listedEntry(it: InstanceType, loc: Location | undefined): ListedEntry {
   };
 }
 
+/** A JSON.stringify replacer that sorts object keys at every level (undefined members dropped, as JSON does). */
+function sortedKeys(_key: string, v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k];
+  return out;
+}
+
 /** JSON with object keys sorted at every level: equal values give equal texts. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
+export function stableJson(v: unknown): string {
+  return JSON.stringify(v, sortedKeys);
 }
 
 /** A stable text of everything an entry says (but its ID), to compare two listings of one ID. */

@@ -1,15 +1,18 @@
 /**
  * Routing's view of the synced catalogs, per worker process: each connection's latest snapshot and
- * its offers, read from the catalog entity with a Query and kept until a newer sync is due (the
- * snapshot is older than one poll time), so planning does not query the entity every time. The
- * combined offer index is built once per set of snapshots and reused by every decision.
+ * its offers, read from the catalog entity (a Query for its head) and the catalog content store (the
+ * entries, by digest), and kept until a newer sync is due (the snapshot is older than one poll
+ * time), so planning does not query the entity every time. A sync that left the catalog as it was
+ * (same digest) costs a Query: the entries are not read again and the offers are only re-dated.
+ * The combined offer index is built once per set of snapshots and reused by every decision.
  */
 import { indexOffers, type OfferIndex } from '../../routing/rankOffers.js';
 import type { Offer } from '../../routing/offer.js';
 import { offersFromSnapshot, type CatalogSnapshot } from './snapshot.js';
 
 export interface SnapshotReader {
-  snapshot(connection: string): Promise<CatalogSnapshot | undefined>;
+  /** The latest snapshot; `known` is the one held now (its entries are reused when the digest is the same). */
+  snapshot(connection: string, known?: CatalogSnapshot): Promise<CatalogSnapshot | undefined>;
 }
 
 export interface SyncedCatalog {
@@ -31,12 +34,15 @@ export class SyncedCatalogs {
     const hit = this.cache.get(connection);
     if (hit && now - hit.fetchedAt < MIN_REQUERY_MS) return hit.catalog;
     if (hit?.catalog && now - Date.parse(hit.catalog.snapshot.syncedAt) <= hit.catalog.snapshot.pollMs) return hit.catalog;
-    const snapshot = await this.reader.snapshot(connection);
+    const known = hit?.catalog?.snapshot;
+    const snapshot = await this.reader.snapshot(connection, known);
     const catalog = !snapshot
       ? undefined
-      : hit?.catalog && hit.catalog.snapshot.seq === snapshot.seq && hit.catalog.snapshot.syncedAt === snapshot.syncedAt
+      : hit?.catalog && known!.seq === snapshot.seq && known!.syncedAt === snapshot.syncedAt
         ? hit.catalog
-        : { snapshot, offers: offersFromSnapshot(snapshot) };
+        : hit?.catalog && snapshot.digest !== undefined && known!.digest === snapshot.digest
+          ? { snapshot, offers: hit.catalog.offers.map((o) => ({ ...o, seenAt: snapshot.syncedAt })) }
+          : { snapshot, offers: offersFromSnapshot(snapshot) };
     this.cache.set(connection, { ...(catalog ? { catalog } : {}), fetchedAt: now });
     return catalog;
   }

@@ -1,6 +1,7 @@
 /**
- * Catalog sync on a real Temporal dev server with a real local cloud: the worker-start step creates
- * one schedule per connection (idempotently), the schedule fires syncs at the provider's poll time,
+ * Catalog sync on a real Temporal dev server with a real local cloud: the worker-start step starts
+ * one sync loop per connection (idempotently), the loop syncs at the provider's poll time in one
+ * execution (not one per poll, so nothing piles up in the Web UI),
  * and the local cloud's admin API changes the catalog under it (a price, a removed type, an added
  * type, a duplicated ID). The changes show in `gpuflow catalog changes` and `catalog status`, and in
  * routing: planCandidates (the workload's own planning activity) and a real workload never choose
@@ -8,11 +9,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { planCandidatesActivity } from '../../../src/activities/catalog.js';
 import { CatalogStoreClient } from '../../../src/catalog/sync/client.js';
 import type { CatalogChange } from '../../../src/catalog/sync/diff.js';
-import { catalogScheduleId, ensureCatalogSchedules } from '../../../src/catalog/sync/schedules.js';
+import { catalogSyncLoopWorkflowId } from '../../../src/catalog/sync/loopMessages.js';
+import { catalogSyncLoopState, configureCatalogSync, ensureCatalogSyncLoops, legacyCatalogScheduleId } from '../../../src/catalog/sync/loops.js';
 import { SyncedCatalogs } from '../../../src/catalog/sync/syncedCatalogs.js';
 import type { CatalogStatusView } from '../../../src/cli/catalog.js';
 import { loadConnections } from '../../../src/config/connections.js';
@@ -22,6 +25,7 @@ import { parseWorkloadSpec } from '../../../src/workload/spec.js';
 import { runGpuflow, type CliResult } from '../../helpers/cli.js';
 import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
 import { TEST_CATALOG } from '../../helpers/testCatalog.js';
+import { resolveTemporalCli } from '../../../src/temporal/resolveCli.js';
 
 const POLL_MS = 2_000;
 const CATALOG: LocalCatalogInput = { ...TEST_CATALOG, instanceTypePollMs: POLL_MS };
@@ -39,6 +43,12 @@ async function plan(gpu: string) {
   return planCandidates({ spec: parseWorkloadSpec({ name: 'plan', command: 'true', gpu: { classes: [gpu] }, spot: 'never' }), blocked: [], limit: 25 });
 }
 
+/** `temporal workflow count`, as an operator would check the Web UI's list. */
+async function runTemporalCount(query: string): Promise<number> {
+  const { stdout } = await promisify(execFile)(resolveTemporalCli()!, ['workflow', 'count', '--query', query, '--address', env.server.address, '--namespace', env.server.namespace, '--output', 'json']);
+  return Number((JSON.parse(stdout) as { count?: string | number }).count ?? 0);
+}
+
 async function syncedPast(seq: number): Promise<number> {
   return waitFor(`a sync after ${seq}`, async () => {
     const st = await store.status('local');
@@ -50,7 +60,7 @@ before(async () => {
   env = await startTestEnv({ catalog: CATALOG });
   await env.startWorker();
   registry = ProviderRegistry.fromConnections(loadConnections(env.connectionsFile));
-  store = new CatalogStoreClient(env.client.temporal, env.temporal.taskQueue);
+  store = new CatalogStoreClient(env.client.temporal, env.temporal.taskQueue, { contents: env.catalogs });
   planCandidates = planCandidatesActivity(registry, { synced: new SyncedCatalogs(store) });
 });
 after(async () => {
@@ -58,33 +68,46 @@ after(async () => {
 });
 
 describe('catalog sync', () => {
-  it('worker start creates one schedule per connection, idempotently: every poll time, skip, execution timeout', async () => {
-    const first = await ensureCatalogSchedules(env.client.temporal, env.temporal.taskQueue, registry);
+  it('worker start starts one sync loop per connection, idempotently; after many polls it is still one execution', async () => {
+    // A Schedule of the old design is removed on the way, so its per-poll runs stop.
+    await env.client.temporal.schedule.create({
+      scheduleId: legacyCatalogScheduleId('local'),
+      spec: { intervals: [{ every: 3_600_000 }] },
+      action: { type: 'startWorkflow', workflowType: 'catalogSyncWorkflow', args: [{ connection: 'local' }], taskQueue: env.temporal.taskQueue },
+      state: { paused: true },
+    });
+    const first = await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, registry);
     assert.deepEqual(first.map((s) => [s.connection, s.outcome, s.everyMs]), [['local', 'created', POLL_MS]]);
-    const again = await ensureCatalogSchedules(env.client.temporal, env.temporal.taskQueue, registry);
+    await assert.rejects(env.client.temporal.schedule.getHandle(legacyCatalogScheduleId('local')).describe(), { name: 'ScheduleNotFoundError' });
+    const again = await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, registry);
     assert.deepEqual(again.map((s) => s.outcome), ['unchanged']);
-    const d = await env.client.temporal.schedule.getHandle(catalogScheduleId('local')).describe();
-    assert.equal(d.spec.intervals?.[0]?.every, POLL_MS);
-    assert.equal(d.policies.overlap, ScheduleOverlapPolicy.SKIP);
-    assert.ok(Number(d.action.workflowExecutionTimeout) >= 60_000);
-    assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'catalogSyncWorkflow');
-    // It fires on its own, more than once.
-    const seq = await syncedPast(1);
+    const startedAt = Date.now();
+    // It syncs on its own, more than once: let 4 poll intervals pass.
+    const seq = await syncedPast(4);
+    assert.ok(Date.now() - startedAt >= 3 * POLL_MS - 500, 'the syncs were spaced by the poll time');
     const st = (await store.status('local'))!;
-    assert.ok(seq >= 2);
+    assert.ok(seq >= 5);
     assert.equal(st.provider, 'local');
     assert.equal(st.pollMs, POLL_MS);
     assert.equal(st.listed, 5);
     assert.deepEqual(st.issues, []);
 
-    // The provider's poll time changes: the next worker start updates the schedule, keeping it.
+    // One sync execution for the connection after those polls (and the entity), not one per poll.
+    const ids: string[] = [];
+    for await (const w of env.client.temporal.workflow.list({ query: `WorkflowType IN ('catalogSyncWorkflow', 'catalogSyncLoopWorkflow')` })) ids.push(`${w.workflowId} ${w.status.name}`);
+    assert.deepEqual(ids, [`${catalogSyncLoopWorkflowId('local')} RUNNING`]);
+    const cli = await runTemporalCount(`WorkflowType = 'catalogSyncLoopWorkflow'`);
+    assert.equal(cli, 1);
+    assert.ok((await catalogSyncLoopState(env.client.temporal, 'local')).syncs >= 5);
+
+    // The provider's poll time changes: the next worker start reconfigures the loop, keeping it.
     const cat = await env.admin.getCatalog();
     await env.admin.setCatalog({ ...cat, instanceTypePollMs: 4_000 });
     const fresh = () => ProviderRegistry.fromConnections(loadConnections(env.connectionsFile)); // a new worker reads /v1/info anew
-    assert.deepEqual((await ensureCatalogSchedules(env.client.temporal, env.temporal.taskQueue, fresh())).map((s) => [s.outcome, s.everyMs]), [['updated', 4_000]]);
-    assert.equal((await env.client.temporal.schedule.getHandle(catalogScheduleId('local')).describe()).spec.intervals?.[0]?.every, 4_000);
+    assert.deepEqual((await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, fresh())).map((s) => [s.outcome, s.everyMs]), [['updated', 4_000]]);
+    assert.equal((await catalogSyncLoopState(env.client.temporal, 'local')).everyMs, 4_000);
     await env.admin.setCatalog(cat);
-    assert.deepEqual((await ensureCatalogSchedules(env.client.temporal, env.temporal.taskQueue, fresh())).map((s) => [s.outcome, s.everyMs]), [['updated', POLL_MS]]);
+    assert.deepEqual((await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, fresh())).map((s) => [s.outcome, s.everyMs]), [['updated', POLL_MS]]);
   });
 
   it('a price change, a removed type and an added type show in `catalog changes` and in routing', async () => {
@@ -140,12 +163,11 @@ describe('catalog sync', () => {
   });
 
   it('routing uses the synced catalog while fresh and never a stale one (it reads the provider live instead)', async () => {
-    const sched = env.client.temporal.schedule.getHandle(catalogScheduleId('local'));
-    await sched.pause('test: let the catalog age');
-    // A run the scheduler started just before the pause shows up late: look twice.
-    await waitFor('no sync running', async () => (await sched.describe()).info.runningActions.length === 0, 10_000, 100);
-    await new Promise((r) => setTimeout(r, 300));
-    await waitFor('still no sync running', async () => (await sched.describe()).info.runningActions.length === 0, 10_000, 100);
+    await configureCatalogSync(env.client.temporal, 'local', { paused: true });
+    await waitFor('no sync running', async () => !(await catalogSyncLoopState(env.client.temporal, 'local')).syncing, 10_000, 100);
+    // A pause survives a worker start.
+    assert.deepEqual((await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, registry)).map((s) => s.outcome), ['unchanged']);
+    assert.equal((await catalogSyncLoopState(env.client.temporal, 'local')).paused, true);
     const paused = (await store.status('local'))!;
     const now = await env.admin.getCatalog();
     await env.admin.setCatalog({ ...now, instanceTypes: now.instanceTypes.map((t) => (t.type === 'gpu_1x_l4_lite' ? { ...t, pricePerHour: '0.60' } : t)) });
@@ -170,7 +192,47 @@ describe('catalog sync', () => {
     const st = await gpuflow('catalog', 'status', '--json');
     const [view] = JSON.parse(st.stdout) as CatalogStatusView[];
     assert.equal(view?.stale, true);
-    await sched.unpause('test done');
+    await configureCatalogSync(env.client.temporal, 'local', { paused: false });
+  });
+
+  it('`catalog pause` stops the provider polling durably and shows in `catalog status`; `catalog resume` restarts it', async () => {
+    const pause = await gpuflow('catalog', 'pause', 'local', '--reason', 'provider API rate limit');
+    assert.equal(pause.code, 0, pause.stderr);
+    assert.match(pause.stdout, /^local: timed catalog syncs paused \(every 2\.0s until now\)/);
+    assert.match(pause.stdout, /`gpuflow catalog resume local` restarts them/);
+    await waitFor('no sync running', async () => !(await catalogSyncLoopState(env.client.temporal, 'local')).syncing, 10_000, 100);
+    const pausedSeq = (await store.status('local'))!.seq;
+    const pausedAt = Date.now();
+    // Kept by the loop itself: a worker start (which ensures the loops) leaves it paused.
+    assert.deepEqual((await ensureCatalogSyncLoops(env.client.temporal, env.temporal.taskQueue, registry)).map((s) => s.outcome), ['unchanged']);
+    const loop = await catalogSyncLoopState(env.client.temporal, 'local');
+    assert.deepEqual([loop.paused, loop.pauseReason, loop.nextAt], [true, 'provider API rate limit', undefined]);
+
+    const shown = await gpuflow('catalog', 'status', '--connection', 'local');
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /\n {2}PAUSED since \d\d:\d\d:\d\d \((just now|\d+ s ago)\): provider API rate limit; no timed syncs \(`gpuflow catalog resume local` restarts them\)\n/);
+    const again = await gpuflow('catalog', 'pause', 'local');
+    assert.match(again.stdout, /^local: already paused since \S+ \(provider API rate limit\)/);
+    // No provider polling for more than 3 poll times.
+    await new Promise((r) => setTimeout(r, Math.max(0, pausedAt + 3 * POLL_MS + 500 - Date.now())));
+    assert.equal((await store.status('local'))!.seq, pausedSeq, 'no sync while paused');
+    const json = JSON.parse((await gpuflow('catalog', 'status', '--json')).stdout) as CatalogStatusView[];
+    assert.deepEqual([json[0]?.loop?.paused, json[0]?.stale], [true, true]);
+
+    // Resume: the overdue sync runs at once, then one every poll again.
+    const resume = await gpuflow('catalog', 'resume', 'local');
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.match(resume.stdout, /^local: timed catalog syncs resumed, every 2\.0s; a sync is due now/);
+    await syncedPast(await syncedPast(pausedSeq));
+    const running = await gpuflow('catalog', 'status', '--connection', 'local');
+    assert.doesNotMatch(running.stdout, /PAUSED/);
+    assert.match(running.stdout, /\n {2}(next sync (in \S+|due now)|syncing now)\n/);
+    assert.match((await gpuflow('catalog', 'resume', 'local')).stdout, /^local: not paused/);
+
+    // A connection with no sync loop: named, with the ones that have one.
+    const unknown = await gpuflow('catalog', 'pause', 'nope');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no catalog sync running for connection "nope" .*; synced connections: local \(`gpuflow catalog status`\)/);
   });
 
   it('a provider listing one ID twice is reported (catalog sync/status), and that ID is not routed', async () => {

@@ -1,21 +1,41 @@
 /**
- * The catalog entity's state (pure): a diff applies only on the snapshot it was computed against,
- * changes and syncs stay bounded, status and change queries say what the CLI shows.
+ * The catalog entity's state (pure): a sync applies only on the catalog it was computed against,
+ * changes and syncs stay bounded, the catalog itself stays out (a digest), status and change queries
+ * say what the CLI shows; an entity of the older version (snapshot inline) moves over.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffCatalog } from '../../../../src/catalog/sync/diff.js';
-import { normalizeListing } from '../../../../src/catalog/sync/snapshot.js';
-import { applySync, changesSince, checkApplySync, MAX_SYNC_RECORDS, newStoreState, recordFailure, storeStatus, type ApplySyncRequest } from '../../../../src/catalog/sync/store.js';
+import { normalizeListing, type CatalogSnapshot } from '../../../../src/catalog/sync/snapshot.js';
+import {
+  applySync,
+  changesSince,
+  checkApplySync,
+  headView,
+  MAX_INLINE_CHANGES,
+  MAX_SYNC_RECORDS,
+  newStoreState,
+  recordFailure,
+  storeStatus,
+  type ApplySyncRequest,
+  type CatalogStoreState,
+  type LegacyApplySyncRequest,
+} from '../../../../src/catalog/sync/store.js';
+import { prepareSync } from '../../../../src/catalog/sync/syncRequest.js';
 import { instanceTypesOf, locationsOf, parseCatalog } from '../../../../src/providers/local/daemon/catalog.js';
 import { TEST_CATALOG } from '../../../helpers/testCatalog.js';
 
 const cat = parseCatalog(TEST_CATALOG, 'test');
 const listing = normalizeListing(instanceTypesOf(cat, () => true), locationsOf(cat));
 
-function request(state: ReturnType<typeof newStoreState>, at: string, l = listing): ApplySyncRequest {
-  const { diff, issues } = diffCatalog(state.snapshot, l, at);
-  return { baseSeq: state.snapshot?.seq ?? 0, provider: 'local', pollMs: 60_000, syncedAt: at, diff, issues };
+/** The catalog each state's last request was computed to (as the sync activity keeps it in the content store). */
+const synced = new WeakMap<CatalogStoreState, CatalogSnapshot>();
+
+/** The sync activity's request against the state's catalog; the tests apply each one they make, unless refused. */
+function request(state: CatalogStoreState, at: string, l = listing): ApplySyncRequest {
+  const p = prepareSync(synced.get(state), l, { connection: 'local', provider: 'local', pollMs: 60_000, syncedAt: at });
+  synced.set(state, p.next);
+  return p.request;
 }
 
 describe('catalog store state', () => {
@@ -56,4 +76,52 @@ describe('catalog store state', () => {
     const old = { ...request(s, '2026-11-23T10:00:00.000Z') };
     assert.match(checkApplySync(s, old)!, /older than the stored/);
   });
+
+  it('keeps the catalog out of its state: a digest, counts, 500 change records inline and the digest of all', () => {
+    const s = newStoreState('local');
+    const many = { entries: Array.from({ length: 1_200 }, (_, i) => ({ ...listing.entries[0]!, id: `id-${String(i).padStart(4, '0')}`, type: `t${i}` })), issues: [] };
+    const r = request(s, '2026-11-23T10:00:00.000Z', many);
+    assert.equal(r.changes.length, MAX_INLINE_CHANGES);
+    assert.match(r.changesDigest!, /^sha256:/);
+    const res = applySync(s, r);
+    assert.deepEqual([res.seq, res.added, res.listed], [1, 1_200, 1_200]);
+    assert.equal(s.snapshot, undefined);
+    assert.equal(s.head?.entries, 1_200);
+    assert.equal(s.changes.length, MAX_INLINE_CHANGES);
+    assert.deepEqual(new Set(res.keep), new Set([r.catalog.digest, r.changesDigest]));
+    assert.deepEqual(headView(s).keep, res.keep);
+    const bytes = Buffer.byteLength(JSON.stringify(s));
+    assert.ok(bytes < 150_000, `state ${bytes} B`);
+    assert.equal(storeStatus(s).digest, r.catalog.digest);
+    // A request computed against another catalog with the same sequence number is refused too.
+    const next = request(s, '2026-11-23T10:01:00.000Z', many);
+    assert.match(checkApplySync(s, { ...next, baseDigest: `sha256:${'1'.repeat(64)}` })!, /the diff was computed against sha256:1111/);
+    assert.equal(checkApplySync(s, next), undefined);
+    // The change list is kept while its sync record is; then it is no longer referenced.
+    for (let i = 0; i < MAX_SYNC_RECORDS; i++) applySync(s, request(s, new Date(Date.parse('2026-11-23T10:02:00.000Z') + i * 60_000).toISOString(), many));
+    assert.deepEqual(headView(s).keep, [s.head!.digest]);
+  });
+
+  it('an entity of the older version (the whole snapshot inline) applies its inline diffs, then moves to the content store', () => {
+    const s = newStoreState('local');
+    const at = '2026-11-23T10:00:00.000Z';
+    const legacy: LegacyApplySyncRequest = { baseSeq: 0, provider: 'local', pollMs: 60_000, syncedAt: at, ...diffCatalog(undefined, listing, at) };
+    assert.equal(checkApplySync(s, legacy), undefined);
+    assert.equal(applySync(s, legacy).seq, 1);
+    assert.equal(s.snapshot?.entries.length, listing.entries.length);
+    assert.equal(headView(s).legacySnapshot?.seq, 1);
+    assert.equal(storeStatus(s).listed, listing.entries.length);
+    // The new version's sync diffs against that snapshot (read from the entity) and replaces it by a digest.
+    const p = prepareSync(s.snapshot, { entries: listing.entries.slice(1), issues: [] }, { connection: 'local', provider: 'local', pollMs: 60_000, syncedAt: '2026-11-23T10:01:00.000Z' });
+    assert.equal(p.request.baseDigest, undefined);
+    assert.equal(checkApplySync(s, p.request), undefined);
+    const res = applySync(s, p.request);
+    assert.deepEqual([res.seq, res.removed], [2, 1]);
+    assert.equal(s.snapshot, undefined);
+    assert.equal(headView(s).head?.digest, p.request.catalog.digest);
+    assert.deepEqual(changesSince(s).map((c) => c.seq), [...listing.entries.map(() => 1), 2]);
+    // An older worker's inline diff no longer applies: it is told to recompute.
+    assert.match(checkApplySync(s, { ...legacy, baseSeq: 2 })!, /in the content store now/);
+  });
 });
+

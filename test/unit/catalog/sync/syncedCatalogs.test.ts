@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectOffers } from '../../../../src/activities/catalog.js';
+import { collectOffers } from '../../../../src/catalog/offers.js';
 import { applyDiff, diffCatalog } from '../../../../src/catalog/sync/diff.js';
 import { normalizeListing, type CatalogSnapshot } from '../../../../src/catalog/sync/snapshot.js';
 import { SyncedCatalogs } from '../../../../src/catalog/sync/syncedCatalogs.js';
@@ -27,9 +27,11 @@ function snapshotAt(at: string): CatalogSnapshot {
 /** The entity's Query, in memory: counts reads. */
 class Store {
   reads = 0;
+  known: (CatalogSnapshot | undefined)[] = [];
   constructor(public snap: CatalogSnapshot | undefined) {}
-  async snapshot(): Promise<CatalogSnapshot | undefined> {
+  async snapshot(_connection: string, known?: CatalogSnapshot): Promise<CatalogSnapshot | undefined> {
     this.reads++;
+    this.known.push(known);
     return this.snap;
   }
 }
@@ -80,5 +82,25 @@ describe('collectOffers with synced catalogs', () => {
     assert.deepEqual(got.offers, []);
     assert.deepEqual(got.sources, {});
     assert.equal(got.unreachable[0]?.connection, 'local');
+  });
+
+  it('a newer sync of the same catalog (same digest) re-dates the offers it holds instead of rebuilding them', async () => {
+    const t0 = Date.parse('2026-11-23T10:00:00.000Z');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const store = new Store({ ...snapshotAt(new Date(t0).toISOString()), digest });
+    const synced = new SyncedCatalogs(store);
+    const a = (await synced.read('local', t0 + 1_000))!;
+    const later = new Date(t0 + POLL).toISOString();
+    store.snap = { ...store.snap!, seq: 2, syncedAt: later };
+    const b = (await synced.read('local', t0 + POLL + 5_000))!;
+    assert.equal(store.known[1], a.snapshot, 'the held snapshot is offered to the reader');
+    assert.equal(b.offers.length, a.offers.length);
+    assert.ok(b.offers.every((o) => o.seenAt === later));
+    assert.deepEqual(b.offers.map((o) => o.instanceTypeId), a.offers.map((o) => o.instanceTypeId));
+    // Another digest: the offers are built from the new entries.
+    store.snap = { ...snapshotAt(new Date(t0 + 2 * POLL).toISOString()), seq: 3, digest: `sha256:${'b'.repeat(64)}` };
+    store.snap.entries = store.snap.entries.slice(1);
+    const c = (await synced.read('local', t0 + 2 * POLL + 5_000))!;
+    assert.ok(c.offers.length < a.offers.length);
   });
 });
