@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { BudgetClient } from './client.js';
 import { InvalidBudgetError, parseBudgetConfig, parseBudgetKey, toBudgetKey, type BudgetConfigInput, type BudgetScopeInput } from './config.js';
 import type { BudgetStatus, LedgerView } from './ledger.js';
-import { dailyFromEntries, parseSince, rollUp, totals, type CostGrouping, type CostReport, type CostRow } from './report.js';
+import { dailyFromEntries, rollUp, sinceDay, totals, type CostGrouping, type CostReport, type CostRow } from './report.js';
 
 export interface CostQuery {
   project?: string;
@@ -66,7 +66,7 @@ export class BudgetsApi {
    */
   async cost(q: CostQuery = {}): Promise<CostReport> {
     const by = q.by ?? 'day';
-    const since = q.since ? parseSince(q.since) : undefined;
+    const since = q.since ? sinceDay(q.since) : undefined;
     const opts = since ? { since } : {};
     let rows: CostRow[] = [];
     if (q.project && q.tenant) {

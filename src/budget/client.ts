@@ -15,8 +15,8 @@ import {
   reconcileUpdate,
   reserveUpdate,
   setBudgetUpdate,
-} from '../workflows/budgetMessages.js';
-import type { budgetWorkflow } from '../workflows/budget.js';
+  type BudgetWorkflow,
+} from './messages.js';
 
 export type ReserveOutcome = { ok: true; result: ReserveResult } | { ok: false; refusal: Refusal };
 
@@ -95,8 +95,8 @@ export class BudgetClient {
     readonly taskQueue: string,
   ) {}
 
-  private startOp(key: string): WithStartWorkflowOperation<typeof budgetWorkflow> {
-    const op = new WithStartWorkflowOperation<typeof budgetWorkflow>('budgetWorkflow', {
+  private startOp(key: string): WithStartWorkflowOperation<BudgetWorkflow> {
+    const op = new WithStartWorkflowOperation<BudgetWorkflow>('budgetWorkflow', {
       workflowId: budgetWorkflowId(key),
       taskQueue: this.taskQueue,
       args: [{ key }],

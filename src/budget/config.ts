@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseAmount } from '../money/billing.js';
+import { RateTableSchema, type RateTable } from '../money/exchangeRates.js';
 import { currencyOf, toJSON, type MoneyJSON } from '../money/money.js';
 
 export const BUDGET_SCOPES = ['project', 'tenant', 'connection'] as const;
@@ -31,6 +32,8 @@ export interface BudgetConfig {
   webhookUrl?: string;
   /** Where the configuration came from: `gpuflow budget set` / the API, or connections.yaml. */
   source: 'api' | 'connections';
+  /** Dated exchange rates into the budget's currency: the only way it accepts spend in another currency. */
+  rates?: RateTable;
 }
 
 const SCOPE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -105,8 +108,15 @@ export const BudgetConfigInputSchema = z
     alerts: alertsField,
     onCap: z.enum(ON_CAP_POLICIES, { message: 'onCap must be "stop" (stop running workloads gracefully) or "finish" (let them finish, refuse new work)' }).default('stop'),
     webhookUrl: webhookField,
+    /** Exchange rates for spend in other currencies (see money/exchangeRates.ts); `to` must be the budget's currency. */
+    rates: RateTableSchema.optional(),
   })
   .strict()
+  .superRefine((v, ctx) => {
+    for (const [i, r] of (v.rates?.rates ?? []).entries()) {
+      if (r.to !== v.currency) ctx.addIssue({ code: 'custom', path: ['rates', 'rates', i, 'to'], message: `rates convert into the budget's currency ${v.currency}, not ${r.to}` });
+    }
+  })
   .transform((v, ctx): BudgetConfig => {
     try {
       return {
@@ -116,6 +126,7 @@ export const BudgetConfigInputSchema = z
         onCap: v.onCap,
         ...(v.webhookUrl ? { webhookUrl: v.webhookUrl } : {}),
         source: 'api',
+        ...(v.rates ? { rates: v.rates } : {}),
       };
     } catch (e) {
       ctx.addIssue({ code: 'custom', path: ['cap'], message: (e as Error).message });

@@ -1,7 +1,7 @@
 /**
  * A budget's state and every mutation of it, as pure functions over plain JSON.
  *
- * The budget entity workflow (src/workflows/budget.ts) owns one BudgetState and applies these
+ * The budget entity workflow (./workflow.ts) owns one BudgetState and applies these
  * functions from its Update handlers, synchronously, so check-and-set is atomic: two reservations
  * can never both see the same headroom. Everything here is deterministic (time comes in as `now`).
  *
@@ -30,6 +30,7 @@ import {
   type Money,
   type MoneyJSON,
 } from '../money/money.js';
+import { conversionRecord, convertAt, findRate, type Conversion } from '../money/exchangeRates.js';
 import { parseBudgetKey, sameConfig, type BudgetConfig, type BudgetPeriod, type OnCapPolicy } from './config.js';
 
 export const MAX_ENTRIES = 500;
@@ -56,6 +57,9 @@ export interface Hold {
   declared: boolean;
   what?: string;
   meta?: HoldMeta;
+  /** The hold was asked for in another currency: the rate it was converted at, and the grant in that currency. */
+  conversion?: Conversion;
+  grantedAs?: MoneyJSON;
 }
 
 export interface HoldMeta {
@@ -80,6 +84,8 @@ export interface LedgerEntry {
   committedAt: string;
   outcome?: string;
   seq: number;
+  /** The cost was reported in another currency: converted at this dated rate (the original amount included). */
+  conversion?: Conversion;
 }
 
 export interface AlertEvent {
@@ -270,7 +276,11 @@ export interface ReserveRequest {
 
 export interface ReserveResult {
   key: string;
+  /** In the budget's currency. */
   granted: MoneyJSON;
+  /** In the request's currency, when it differs (at most what was asked; the floor for a partial grant). */
+  grantedAs?: MoneyJSON;
+  conversion?: Conversion;
   /** True when this request was already applied (a retry) or is stale. */
   duplicate: boolean;
   cap?: MoneyJSON;
@@ -329,8 +339,12 @@ export function checkReserve(state0: BudgetState, req: ReserveRequest, now: numb
   const hold = state.holds[req.workloadId];
   if (settled || (hold && hold.seq >= req.seq)) {
     // A retried or stale request: already applied (or superseded); answer with what stands.
-    return { ok: true, result: { key, granted: hold?.amount ?? ledgerJSON(ledgerZero(state.currency)), duplicate: true, period: p.label } };
+    return {
+      ok: true,
+      result: { key, granted: hold?.amount ?? ledgerJSON(ledgerZero(state.currency)), ...(hold?.grantedAs ? { grantedAs: hold.grantedAs } : {}), duplicate: true, period: p.label },
+    };
   }
+  if (req.amount && req.amount.currency !== state.currency) return reserveConverted(state, req, now);
   for (const [field, m] of [['amount', req.amount], ['atLeast', req.atLeast], ['accrued', req.accrued]] as const) {
     if (m === undefined && field !== 'amount') continue;
     const bad = checkMoney(field, m, state.currency, key);
@@ -371,6 +385,40 @@ export function checkReserve(state0: BudgetState, req: ReserveRequest, now: numb
   return { ok: true, result: { key, granted: toJSON(granted), duplicate: false, left: toJSON(subtract(available, granted)), ...base } };
 }
 
+function convertedWhat(what: string, c: Conversion): string {
+  return `${what}, at ${c.rate} ${c.to}/${c.from} of ${c.date} (${c.source})`;
+}
+
+/**
+ * A reservation asked for in another currency: converted at the budget's dated rate (refused,
+ * naming the pair and the fix, without one), decided in the budget's currency, the conversion kept.
+ */
+function reserveConverted(state: BudgetState, req: ReserveRequest, now: number): ReserveDecision {
+  const from = req.amount.currency;
+  const found = findRate(state.config?.rates, from, state.currency, now, `budget ${state.key}`);
+  if (!found.ok) return { ok: false, refusal: { kind: 'invalid', key: state.key, message: found.message } };
+  for (const [field, m] of [['amount', req.amount], ['atLeast', req.atLeast], ['accrued', req.accrued]] as const) {
+    if (m === undefined) continue;
+    const bad = checkMoney(field, m, from, state.key);
+    if (bad) return { ok: false, refusal: { kind: 'invalid', key: state.key, message: bad } };
+  }
+  const conv = (m: MoneyJSON) => ledgerJSON(convertAt(fromJSON(m), found.rate));
+  const inBudget: ReserveRequest = {
+    ...req,
+    amount: conv(req.amount),
+    ...(req.atLeast ? { atLeast: conv(req.atLeast) } : {}),
+    ...(req.accrued ? { accrued: conv(req.accrued) } : {}),
+    ...(req.what ? { what: convertedWhat(req.what, conversionRecord(fromJSON(req.amount), found.rate)) } : {}),
+  };
+  const d = checkReserve(state, inBudget, now);
+  if (!d.ok) return d;
+  const whole = !greaterThan(toLedger(fromJSON(inBudget.amount)), toLedger(fromJSON(d.result.granted)));
+  return {
+    ok: true,
+    result: { ...d.result, grantedAs: ledgerJSON(whole ? req.amount : (req.atLeast ?? req.amount)), conversion: conversionRecord(toLedger(fromJSON(req.amount)), found.rate) },
+  };
+}
+
 /** Applies a reservation (re-checking it), mutating `state`. */
 export function applyReserve(state: BudgetState, req: ReserveRequest, now: number): ReserveDecision {
   rollover(state, now);
@@ -378,17 +426,22 @@ export function applyReserve(state: BudgetState, req: ReserveRequest, now: numbe
   if (!decision.ok || decision.result.duplicate) return decision;
   if (req.syncConfig !== undefined) applyConfig(state, req.syncConfig, now);
   const prev = state.holds[req.workloadId];
+  const { conversion, grantedAs } = decision.result;
+  // Kept in the budget's currency; the workload's own report of its spend is converted like its hold.
+  const accrued = req.accrued && conversion ? ledgerJSON(convertAt(fromJSON(req.accrued), conversion)) : req.accrued;
   const at = new Date(now).toISOString();
   state.holds[req.workloadId] = {
     workloadId: req.workloadId,
     seq: req.seq,
     amount: ledgerJSON(decision.result.granted),
-    ...(req.accrued ? { accrued: ledgerJSON(req.accrued) } : prev?.accrued ? { accrued: prev.accrued } : {}),
+    ...(accrued ? { accrued: ledgerJSON(accrued) } : prev?.accrued ? { accrued: prev.accrued } : {}),
     since: prev?.since ?? at,
     updatedAt: at,
     declared: req.declared || (prev?.declared ?? false),
-    ...(req.what ? { what: req.what } : {}),
+    ...(req.what ? { what: conversion ? convertedWhat(req.what, conversion) : req.what } : {}),
     ...(req.meta ? { meta: req.meta } : prev?.meta ? { meta: prev.meta } : {}),
+    ...(conversion ? { conversion } : {}),
+    ...(grantedAs ? { grantedAs } : {}),
   };
   state.counters.reserves++;
   return decision;
@@ -413,10 +466,24 @@ export interface CommitResult {
   alerts: AlertEvent[];
 }
 
-export function checkCommit(state: BudgetState, req: CommitRequest): string | undefined {
+export function checkCommit(state: BudgetState, req: CommitRequest, now?: number): string | undefined {
   if (!req.workloadId || !Number.isSafeInteger(req.seq)) return 'a commit needs a workloadId and an integer seq';
   if (state.settled[req.workloadId]) return undefined; // a retry: accepted as a no-op
+  if (req.cost && req.cost.currency !== state.currency) {
+    const bad = checkMoney('cost', req.cost, req.cost.currency, state.key);
+    if (bad) return bad;
+    const found = findRate(state.config?.rates, req.cost.currency, state.currency, now ?? Date.parse(state.periodStart), `budget ${state.key}`);
+    return found.ok ? undefined : found.message;
+  }
   return checkMoney('cost', req.cost, state.currency, state.key);
+}
+
+/** A cost in another currency, converted at the budget's dated rate; throws (naming the pair and the fix) without one. */
+export function costInBudgetCurrency(state: BudgetState, cost: MoneyJSON, now: number): { cost: Money; conversion?: Conversion } {
+  if (cost.currency === state.currency) return { cost: toLedger(fromJSON(cost)) };
+  const found = findRate(state.config?.rates, cost.currency, state.currency, now, `budget ${state.key}`);
+  if (!found.ok) throw new RangeError(found.message);
+  return { cost: convertAt(fromJSON(cost), found.rate), conversion: conversionRecord(toLedger(fromJSON(cost)), found.rate) };
 }
 
 export function applyCommit(state: BudgetState, req: CommitRequest, now: number): CommitResult {
@@ -425,11 +492,11 @@ export function applyCommit(state: BudgetState, req: CommitRequest, now: number)
   if (state.settled[req.workloadId]) {
     return { key: state.key, duplicate: true, committed: toJSON(committedThisPeriod(state, now)), period: p.label, alerts: [] };
   }
-  const bad = checkCommit(state, req);
+  const bad = checkCommit(state, req, now);
   if (bad) throw new RangeError(bad);
   delete state.holds[req.workloadId];
   const at = new Date(now).toISOString();
-  const cost = toLedger(fromJSON(req.cost));
+  const { cost, conversion } = costInBudgetCurrency(state, req.cost, now);
   if (isPositive(cost) || req.entry) {
     const day = utcDay(now);
     const b = state.daily[day];
@@ -439,7 +506,7 @@ export function applyCommit(state: BudgetState, req: CommitRequest, now: number)
     };
   }
   if (req.entry) {
-    state.entries.push({ ...req.entry, cost: toJSON(cost), committedAt: at, seq: req.seq });
+    state.entries.push({ ...req.entry, cost: toJSON(cost), committedAt: at, seq: req.seq, ...(conversion ? { conversion } : {}) });
     if (state.entries.length > MAX_ENTRIES) state.entries.splice(0, state.entries.length - MAX_ENTRIES);
   }
   state.settled[req.workloadId] = { seq: req.seq, at };

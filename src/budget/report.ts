@@ -2,9 +2,9 @@
  * Cost reports from budget ledgers: daily buckets rolled up per day, ISO week or month (UTC), as
  * rows for a table, JSON or CSV. Exact money throughout; amounts print as exact decimals.
  */
-import ms from 'ms';
 import { exactDecimal, ledgerSum } from '../money/billing.js';
 import { toJSON, type MoneyJSON } from '../money/money.js';
+import { parseSince } from '../time/since.js';
 import { periodLabel, periodStartOf, utcDay, type LedgerEntry } from './ledger.js';
 import type { BudgetPeriod } from './config.js';
 
@@ -66,14 +66,9 @@ export function totals(rows: CostRow[]): CostReport['totals'] {
   }));
 }
 
-/** `--since`: a date (2026-09-01), an ISO time, or a span back from now ("7d", "12h"). */
-export function parseSince(value: string, now = Date.now()): string {
-  const v = value.trim();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`))) return v;
-  if (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))) return utcDay(Date.parse(v));
-  const span = ms(v as ms.StringValue);
-  if (typeof span === 'number' && Number.isFinite(span) && span > 0) return utcDay(now - span);
-  throw new RangeError(`--since must be a date (2026-09-01) or a span such as 7d or 12h (got "${value}")`);
+/** `--since` for cost reports: the UTC day the window starts on. */
+export function sinceDay(value: string, now = Date.now()): string {
+  return utcDay(parseSince(value, now));
 }
 
 function csvCell(v: string | number): string {

@@ -64,8 +64,11 @@ export function ledgerZero(currency = 'USD'): Money {
   return toLedger(zero(currency));
 }
 
-export function ledgerSum(values: (Money | MoneyJSON)[], currency = 'USD'): Money {
-  let acc = ledgerZero(currency);
+/** The sum at ledger scale; in `currency`, else the values' own (USD when there are none). Mixed currencies throw: never converted here. */
+export function ledgerSum(values: (Money | MoneyJSON)[], currency?: string): Money {
+  const first = values[0];
+  const code = currency ?? (first === undefined ? 'USD' : isMoneyJSON(first) ? first.currency : toSnapshot(first).currency.code);
+  let acc = ledgerZero(code);
   for (const v of values) acc = add(acc, toLedger(isMoneyJSON(v) ? fromJSON(v) : v));
   return acc;
 }

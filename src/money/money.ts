@@ -5,6 +5,7 @@
  */
 import {
   add,
+  convert,
   dinero,
   equal,
   greaterThan,
@@ -142,6 +143,7 @@ export function sum(values: Money[], currency = 'USD'): Money {
 
 export {
   add,
+  convert,
   multiply,
   subtract,
   greaterThan,

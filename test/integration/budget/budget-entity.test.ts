@@ -123,12 +123,36 @@ describe('budget entity', () => {
     const eur = await budgets.reserve('project:usd-only', { workloadId: 'x', seq: 1, amount: ledgerJSON(parseAmount('a', '1.00', 'EUR')), declared: true });
     assert.ok(!eur.ok);
     assert.equal(eur.refusal.kind, 'invalid');
-    assert.match(eur.refusal.message, /currency mismatch: budget project:usd-only is kept in USD but amount is in EUR; gpuflow does not convert currencies/);
+    assert.match(eur.refusal.message, /^no exchange rate EUR→USD: budget project:usd-only is kept in USD and has no rate table; add \{ from: EUR, to: USD, .*--rates <file>\); gpuflow never converts currencies silently$/);
     await budgets.commit('project:usd-only', { workloadId: 'y', seq: 1, cost: usd('1.00') });
     await assert.rejects(env.client.budgets.set({ project: 'usd-only' }, { cap: '10.00', currency: 'EUR' }), /has spend recorded in USD; a cap in EUR cannot be compared/);
     const bad = await budgets.reserve('project:usd-only', { workloadId: 'z', seq: 1, amount: { amount: -100, currency: 'USD', scale: 2 }, declared: true });
     assert.ok(!bad.ok);
     assert.match(bad.refusal.message, /amount must not be negative/);
+  });
+
+  it('accepts EUR spend in a USD budget only through its dated rate table, recording each conversion', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const eur = (d: string) => ledgerJSON(parseAmount('amount', d, 'EUR'));
+    await env.client.budgets.set({ project: 'fx' }, { cap: '10.00', rates: { source: 'ECB euro reference rates', rates: [{ from: 'EUR', to: 'USD', rate: '1.0832', date: today }] } });
+    const held = await budgets.reserve('project:fx', { workloadId: 'fx-1', seq: 1, amount: eur('5.00'), declared: true, what: '5.00 EUR/h for 1h on eu' });
+    assert.ok(held.ok);
+    assert.equal(exactDecimal(held.result.granted), '5.416');
+    assert.deepEqual(held.result.grantedAs, eur('5.00'));
+    const st = (await env.client.budgets.status({ project: 'fx' }))!;
+    assert.equal(exactDecimal(st.reserved), '5.416');
+    const gbp = await budgets.reserve('project:fx', { workloadId: 'fx-2', seq: 1, amount: ledgerJSON(parseAmount('a', '1.00', 'GBP')), declared: true });
+    assert.ok(!gbp.ok);
+    assert.match(gbp.refusal.message, new RegExp(`^no exchange rate GBP→USD dated on or before ${today} in the rate table of budget project:fx; add \\{ from: GBP, to: USD`));
+    await budgets.commit('project:fx', { workloadId: 'fx-1', seq: 2, cost: eur('2.00'), entry: { workloadId: 'fx-1', project: 'fx', tenant: 't', connections: ['eu'], billedMs: 3_600_000 } });
+    await assert.rejects(budgets.commit('project:fx', { workloadId: 'fx-3', seq: 1, cost: ledgerJSON(parseAmount('a', '1.00', 'GBP')) }), (e: Error & { cause?: Error }) =>
+      /^no exchange rate GBP→USD dated on or before/.test(String(e.cause?.message)),
+    );
+    const view = (await budgets.ledger('project:fx', { entries: true }))!;
+    const entry = view.entries!.find((e) => e.workloadId === 'fx-1')!;
+    assert.equal(exactDecimal(entry.cost), '2.1664');
+    assert.deepEqual(entry.conversion, { from: 'EUR', to: 'USD', rate: '1.0832', date: today, source: 'ECB euro reference rates', original: eur('2.00') });
+    assert.equal(exactDecimal((await env.client.budgets.status({ project: 'fx' }))!.committed), '2.1664');
   });
 
   it('releases holds of workloads that ended without settling', async () => {

@@ -110,7 +110,7 @@ describe('reserve', () => {
     const eur = applyReserve(s, { workloadId: 'x', seq: 1, amount: ledgerJSON(parseAmount('a', '1.00', 'EUR')), declared: true }, T0);
     assert.ok(!eur.ok);
     assert.equal(eur.refusal.kind, 'invalid');
-    assert.match(eur.refusal.message, /currency mismatch: budget project:ml is kept in USD but amount is in EUR; gpuflow does not convert currencies/);
+    assert.match(eur.refusal.message, /^no exchange rate EUR→USD: budget project:ml is kept in USD and has no rate table; add \{ from: EUR, to: USD, .*gpuflow never converts currencies silently$/);
     const neg = applyReserve(s, { workloadId: 'y', seq: 1, amount: { amount: -5, currency: 'USD', scale: 2 }, declared: true }, T0);
     assert.ok(!neg.ok);
     assert.match(neg.refusal.message, /amount must not be negative/);

@@ -1,7 +1,7 @@
 /** Cost reports: daily buckets rolled up per ISO week and month (UTC), CSV, --since. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dailyFromEntries, parseSince, rollUp, toCsv, totals } from '../../../src/budget/report.js';
+import { dailyFromEntries, rollUp, sinceDay, toCsv, totals } from '../../../src/budget/report.js';
 import { exactDecimal, ledgerJSON, parseAmount } from '../../../src/money/billing.js';
 
 const usd = (d: string) => ledgerJSON(parseAmount('x', d, 'USD', { allowZero: true }));
@@ -41,10 +41,10 @@ describe('cost reports', () => {
 
   it('parses --since as a date, an ISO time or a span back from now', () => {
     const now = Date.parse('2026-09-14T12:00:00Z');
-    assert.equal(parseSince('2026-09-01', now), '2026-09-01');
-    assert.equal(parseSince('2026-09-03T22:00:00Z', now), '2026-09-03');
-    assert.equal(parseSince('7d', now), '2026-09-07');
-    assert.equal(parseSince('36h', now), '2026-09-13');
-    assert.throws(() => parseSince('last tuesday', now), /--since must be a date \(2026-09-01\) or a span such as 7d or 12h \(got "last tuesday"\)/);
+    assert.equal(sinceDay('2026-09-01', now), '2026-09-01');
+    assert.equal(sinceDay('2026-09-03T22:00:00Z', now), '2026-09-03');
+    assert.equal(sinceDay('7d', now), '2026-09-07');
+    assert.equal(sinceDay('36h', now), '2026-09-13');
+    assert.throws(() => sinceDay('last tuesday', now), /--since must be a span such as 7d, 12h or 30m, or a date such as 2026-09-01 .*\(got "last tuesday"\)/);
   });
 });
