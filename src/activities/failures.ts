@@ -10,6 +10,13 @@ export interface CloudFailureDetails {
   scope?: string;
 }
 
+/**
+ * The shortest wait passed on as nextRetryDelay. The server reads a zero nextRetryDelay as "no
+ * more retries" (the activity fails at once), and a provider asking to come back now means
+ * "Retry-After: 0" or a date that has just passed (HTTP dates have one-second resolution).
+ */
+export const MIN_NEXT_RETRY_DELAY_MS = 1_000;
+
 export function toApplicationFailure(e: unknown): unknown {
   if (!isCloudError(e)) return e;
   const details: CloudFailureDetails = { code: e.code, ...(e.scope ? { scope: e.scope } : {}) };
@@ -18,7 +25,8 @@ export function toApplicationFailure(e: unknown): unknown {
     message: e.message,
     nonRetryable: !e.retryable,
     details: [details],
-    ...(e.retryAfterMs !== undefined ? { nextRetryDelay: e.retryAfterMs } : {}),
+    // Only a retryable error waits; a non-retryable one with a nextRetryDelay would still not retry.
+    ...(e.retryable && e.retryAfterMs !== undefined ? { nextRetryDelay: Math.max(MIN_NEXT_RETRY_DELAY_MS, Math.ceil(e.retryAfterMs)) } : {}),
   });
 }
 

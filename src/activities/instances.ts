@@ -87,6 +87,7 @@ export function instanceActivities({ registry, sshPublicKey }: InstanceActivityD
       const pollMs = Math.max(200, client.getInstancePollTimeMs());
       for (;;) {
         ctx.heartbeat();
+        let waitMs = pollMs;
         try {
           const inst = await client.getInstance(ref.cloudId);
           if (instanceLost(inst.status)) {
@@ -104,8 +105,10 @@ export function instanceActivities({ registry, sshPublicKey }: InstanceActivityD
           }
           if (e instanceof CloudError && !e.retryable) throw toApplicationFailure(e);
           ctx.log.warn('instance poll failed; polling on', { cloudId: ref.cloudId, error: (e as Error).message });
+          // A rate limit asks for a longer pause than the poll interval: honour it, heartbeating.
+          if (e instanceof CloudError && e.retryAfterMs !== undefined) waitMs = Math.max(pollMs, e.retryAfterMs);
         }
-        await heartbeatSleep(pollMs);
+        await heartbeatSleep(waitMs);
       }
     },
 

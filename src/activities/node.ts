@@ -3,7 +3,8 @@
  * launcher that survives our disconnects, and the commands that read its state. Kept in one place
  * so bootstrap, run and stop agree on paths.
  */
-import { shellQuote } from '../ssh/sshClient.js';
+import { markerCommand, runnerScript } from '../logs/nodeOutput.js';
+import { shellQuote } from '../ssh/shellQuote.js';
 import { hostPortOf, needsPortMapping } from './servicePorts.js';
 import type { ServicePort } from './types.js';
 
@@ -48,7 +49,11 @@ export function launchCommand(workloadId: string): string {
     `cd "${d}"`,
     `if [ -f exit_code ]; then echo EXITED`,
     `elif mkdir started 2>/dev/null; then`,
-    `  setsid nohup bash -c 'set -a; . ./env; set +a; mkdir -p "$GPUFLOW_CHECKPOINT_DIR"; cd "$HOME"; bash "$0/job.sh" >> "$0/log" 2>&1; echo $? > "$0/exit_code.tmp"; mv "$0/exit_code.tmp" "$0/exit_code"' "$PWD" > /dev/null 2>&1 < /dev/null &`,
+    // The runner is written at each launch (not at bootstrap), so a rerun on a node an older
+    // worker bootstrapped gets the current one.
+    `  cat > run.sh <<'GPUFLOW_RUNNER'`,
+    runnerScript() + 'GPUFLOW_RUNNER',
+    `  setsid nohup bash "$PWD/run.sh" "$PWD" > /dev/null 2>&1 < /dev/null &`,
     `  echo $! > pid; echo STARTED`,
     `else echo ATTACHED; fi`,
   ].join('\n');
@@ -123,7 +128,7 @@ export function prepareRunCommand(workloadId: string, run: number, graceSeconds:
     `[ -f exit_code ] && mv -f exit_code ${prev}/exit_code`,
     `[ -f pid ] && mv -f pid ${prev}/pid`,
     `rm -rf started exit_code.tmp`,
-    `echo "gpuflow: run ${run} (restart ${run}) at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> log`,
+    markerCommand(`gpuflow: run ${run} (restart ${run})`),
     `mkdir runs/${run} && echo PREPARED`,
   ].join('\n');
 }

@@ -153,6 +153,10 @@ export function serviceActivities(deps: SshActivityDeps) {
         }
       } catch (e) {
         if (!(e instanceof CancelledFailure) && !ctx.cancellationSignal.aborted) throw e;
+        // The workflow run is gone (not a cancel): it continued as new and its next run re-attaches,
+        // so stopping here would kill the job under it. (A run terminated from outside leaves the
+        // node to its watchdog, as it leaves the instance to the orphan sweep.)
+        if (ctx.cancellationDetails?.notFound) throw e;
         throw await stopAfterCancel(target, input.workloadId, input.stopGraceMs, e, 'service');
       } finally {
         session.close();
@@ -197,6 +201,10 @@ export function serviceActivities(deps: SshActivityDeps) {
         }
       } catch (e) {
         if (!(e instanceof CancelledFailure) && !ctx.cancellationSignal.aborted) throw e;
+        // The workflow run is gone (not a cancel): it continued as new and its next run re-attaches,
+        // so stopping here would kill the job under it. (A run terminated from outside leaves the
+        // node to its watchdog, as it leaves the instance to the orphan sweep.)
+        if (ctx.cancellationDetails?.notFound) throw e;
         throw await stopAfterCancel(target, input.workloadId, input.stopGraceMs, e, 'service');
       } finally {
         session.close();

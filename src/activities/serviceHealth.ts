@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { shellQuote } from '../ssh/sshClient.js';
+import { shellQuote } from '../ssh/shellQuote.js';
 
 export interface ProbeResult {
   healthy: boolean;

@@ -22,12 +22,20 @@ import {
   tailLogCommand,
 } from './node.js';
 import { firewallRulesFor, publishedPortAcceptCommands } from './servicePorts.js';
+import { parseOutputRead, readOutputCommand, SECRET_NAMES_VAR } from '../logs/nodeOutput.js';
+import { LogShipper } from '../logs/shipper.js';
+import { attemptLabel, type LogStore } from '../logs/store.js';
 import type { BootstrapInput, BootstrapResult, InstanceRef, RunJobRestartInput, RunJobResult } from './types.js';
 
 export interface SshActivityDeps {
   registry: ProviderRegistry;
   sshPrivateKey: string;
+  /** Where job output is shipped while the job runs (see src/logs); none: not shipped. */
+  logs?: { store: LogStore; maxAttemptBytes: number };
 }
+
+/** Bytes read from the node per chunk: its base64 stays under the SSH client's 1 MB output cap. */
+const SHIP_CHUNK_BYTES = 512 * 1024;
 
 /** Secret references resolve here, on the worker, so their values never enter workflow history. */
 export function resolveSecretEnv(refs: Record<string, string>): Record<string, string> {
@@ -45,6 +53,19 @@ export function resolveSecretEnv(refs: Record<string, string>): Record<string, s
       } catch {
         throw ApplicationFailure.nonRetryable(`secretEnv.${name}: cannot read ${where} on the worker`, 'SecretNotFound');
       }
+    }
+  }
+  return out;
+}
+
+/** The secret values the worker can resolve, for masking: one it cannot is not in the job either. */
+function resolveSecretEnvLenient(refs: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(refs)) {
+    try {
+      Object.assign(out, resolveSecretEnv({ [name]: ref }));
+    } catch {
+      // not resolvable here: nothing to mask
     }
   }
   return out;
@@ -101,6 +122,36 @@ export function sshActivities(deps: SshActivityDeps) {
     return r;
   }
 
+  /** The attempt's shipper on the activity's SSH session, when the worker has a log store. */
+  function logShipper(input: RunJobRestartInput, run: (command: string, timeoutMs: number) => Promise<{ code: number | null; stdout: string; stderr: string }>) {
+    if (!deps.logs) return undefined;
+    const dir = jobDir(input.workloadId);
+    const attempt = input.attempt ?? 0;
+    return new LogShipper({
+      store: deps.logs.store,
+      maxAttemptBytes: deps.logs.maxAttemptBytes,
+      chunkBytes: SHIP_CHUNK_BYTES,
+      meta: { workloadId: input.workloadId, label: attemptLabel(attempt, input.ref.cloudId), attempt, cloudId: input.ref.cloudId, connection: input.ref.connection },
+      secrets: Object.values(resolveSecretEnvLenient(input.secretEnv ?? {})),
+      read: async (offset, maxBytes) => {
+        const r = await run(readOutputCommand(dir, offset, maxBytes), 30_000);
+        if (r.code !== 0) throw new Error(`reading the job output failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
+        return parseOutputRead(r.stdout);
+      },
+    });
+  }
+
+  /** A log store or SSH hiccup must not fail the job: the next poll ships from the same offset. */
+  async function shipLogs(shipper: LogShipper | undefined): Promise<void> {
+    if (!shipper) return;
+    try {
+      await shipper.ship();
+    } catch (e) {
+      if (Context.current().cancellationSignal.aborted) throw e;
+      Context.current().log.warn('shipping job output failed; retrying at the next poll', { error: (e as Error).message });
+    }
+  }
+
   return {
     /** Waits for SSH (contract: up to 10 min), installs the job, stages or applies firewall rules. */
     async bootstrapInstance(input: BootstrapInput): Promise<BootstrapResult> {
@@ -112,7 +163,14 @@ export function sshActivities(deps: SshActivityDeps) {
         onAttempt: (n) => ctx.heartbeat({ phase: 'waiting-for-ssh', attempt: n }),
       });
       const dir = jobDir(input.workloadId);
-      const env = { ...standardJobEnv(input.workloadId), ...input.env, ...resolveSecretEnv(input.secretEnv) };
+      const secretNames = Object.keys(input.secretEnv);
+      // The node's output stamper masks these variables' values (names only in the file's own entry).
+      const env = {
+        ...standardJobEnv(input.workloadId),
+        ...(secretNames.length ? { [SECRET_NAMES_VAR]: secretNames.join(' ') } : {}),
+        ...input.env,
+        ...resolveSecretEnv(input.secretEnv),
+      };
       const script = jobScript(input.command, input.image, Object.keys(env), input.ports);
       // The env file may hold secrets: created 0600 before anything is written to it.
       const install = [
@@ -160,10 +218,13 @@ export function sshActivities(deps: SshActivityDeps) {
         const reattached = !launched.stdout.includes('STARTED');
         ctx.log.info(reattached ? 're-attached to running job' : 'job started', { workloadId: input.workloadId });
         let lostOnce = false;
+        const shipper = logShipper(input, run);
         for (;;) {
           ctx.heartbeat({ phase: 'running' });
           const r = await run(pollCommand(input.workloadId), 30_000);
           const line = r.stdout.trim();
+          // Shipped after the poll: once it said EXIT, this read ships the job's last line too.
+          await shipLogs(shipper);
           if (line.startsWith('EXIT ')) return { exitCode: Number(line.slice(5)), reattached };
           // LOST must be seen twice in a row: one odd reading on a loaded node is not a lost job.
           if (line === 'LOST' && lostOnce) throw ApplicationFailure.nonRetryable('the job process is gone without an exit code (node lost it)', 'JobLost');
@@ -172,6 +233,10 @@ export function sshActivities(deps: SshActivityDeps) {
         }
       } catch (e) {
         if (!(e instanceof CancelledFailure) && !ctx.cancellationSignal.aborted) throw e;
+        // The workflow run is gone (not a cancel): it continued as new and its next run re-attaches,
+        // so stopping here would kill the job under it. (A run terminated from outside leaves the
+        // node to its watchdog, as it leaves the instance to the orphan sweep.)
+        if (ctx.cancellationDetails?.notFound) throw e;
         throw await stopAfterCancel(t, input.workloadId, input.stopGraceMs, e, 'job');
       } finally {
         session.close();

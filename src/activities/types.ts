@@ -3,7 +3,12 @@ import type { MoneyJSON } from '../money/money.js';
 import type { Instance } from '../providers/sdk/types.js';
 import type { BlockedScope } from '../routing/constraints.js';
 import type { Offer } from '../routing/offer.js';
+import type { ServiceEndpoint } from '../workload/messages.js';
+import type { ServicePort } from '../workload/specSchema.js';
 import type { WorkloadSpec } from '../workload/spec.js';
+
+/** The spec's and the status's own types, as the activities take and return them. */
+export type { ServiceEndpoint, ServicePort };
 
 export interface PlanCandidatesInput {
   spec: WorkloadSpec;
@@ -80,6 +85,10 @@ export interface RunJobInput {
 /** Run number of a job restarted on the same instance: 0 is the first start, n the nth restart. */
 export interface RunJobRestartInput extends RunJobInput {
   run?: number;
+  /** 1-based attempt (the instance's place in status.attempts), labelling its shipped log. */
+  attempt?: number;
+  /** The spec's secretEnv references (never values), resolved on the worker to mask the log. */
+  secretEnv?: Record<string, string>;
 }
 
 export interface RunJobResult {
@@ -92,13 +101,6 @@ export interface CostBreakdown {
   pricePerHour: MoneyJSON;
   billedMs: number;
   cost: MoneyJSON;
-}
-
-/** A port the workload serves; `hostPort` is where the node exposes it (default: `port`). */
-export interface ServicePort {
-  port: number;
-  public: boolean;
-  hostPort?: number;
 }
 
 export interface HealthCheckSpec {
@@ -119,18 +121,9 @@ export interface ServiceRunInput {
   /** 0 = first start, n = nth restart on the same instance. */
   run: number;
   ports: ServicePort[];
-  healthCheck?: HealthCheckSpec;
+  healthCheck?: HealthCheckSpec | undefined;
   pollMs: number;
   stopGraceMs: number;
-}
-
-export interface ServiceEndpoint {
-  port: number;
-  hostPort: number;
-  public: boolean;
-  host: string;
-  /** http://host:hostPort, for public ports. */
-  url?: string;
 }
 
 export interface StartServiceResult {

@@ -27,7 +27,11 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(name: string, level = process.env.GPUFLOW_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  // GPUFLOW_LOG_FILE: log lines go to that file instead of stdout (the test runs, whose reporter
+  // would otherwise interleave them).
+  const file = process.env.GPUFLOW_LOG_FILE;
+  const options = { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return file ? pino(options, pino.destination({ dest: file, append: true, mkdir: true, sync: true })) : pino(options);
 }
 
 /** A logger created on first use (modules that log rarely should not build one at import). */

@@ -14,8 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { shellQuote } from '../ssh/sshClient.js';
-import { WorkloadSpecSchema } from '../workload/spec.js';
+import { shellQuote } from '../ssh/shellQuote.js';
+import { WorkloadSpecSchema } from '../workload/specSchema.js';
 
 const paramName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'parameter names are letters, digits and _');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);

@@ -21,9 +21,10 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  stdin?: string;
+  /** Text, or a stream piped to the command's stdin with backpressure (a tar archive). */
+  stdin?: string | NodeJS.ReadableStream;
   timeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Keeps at most this many characters of each stream (the tail). */
   maxOutputChars?: number;
 }
@@ -35,12 +36,22 @@ export class SshConnectError extends Error {
   }
 }
 
+/**
+ * What an aborted call rejects with: the signal's own reason when it is an error (an activity's
+ * cancellation signal carries Temporal's CancelledFailure, so a cancelled activity reports
+ * cancelled, not failed), else `fallback`.
+ */
+function abortError(signal: AbortSignal | undefined, fallback: () => Error): Error {
+  return signal?.reason instanceof Error ? signal.reason : fallback();
+}
+
 function connect(target: SshTarget, readyTimeoutMs: number, signal?: AbortSignal): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal, () => new SshConnectError('aborted')));
     const conn = new ssh2.Client();
     const onAbort = () => {
       conn.end();
-      reject(new SshConnectError('aborted'));
+      reject(abortError(signal, () => new SshConnectError('aborted')));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     conn
@@ -72,6 +83,7 @@ function execOn(conn: ssh2.Client, command: string, opts: ExecOptions, onTimeout
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const max = opts.maxOutputChars ?? 1_000_000;
   return new Promise<ExecResult>((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(abortError(opts.signal, () => new Error('ssh command aborted')));
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -81,7 +93,7 @@ function execOn(conn: ssh2.Client, command: string, opts: ExecOptions, onTimeout
     const onAbort = () => {
       clearTimeout(timer);
       onTimeout();
-      reject(new Error('ssh command aborted'));
+      reject(abortError(opts.signal, () => new Error('ssh command aborted')));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     conn.exec(command, (err, stream) => {
@@ -103,8 +115,16 @@ function execOn(conn: ssh2.Client, command: string, opts: ExecOptions, onTimeout
       stream.stderr.on('data', (d: Buffer) => {
         stderr = keepTail(stderr + d.toString('utf8'), max);
       });
-      if (opts.stdin !== undefined) stream.end(opts.stdin);
-      else stream.end();
+      if (typeof opts.stdin === 'string') stream.end(opts.stdin);
+      else if (opts.stdin) {
+        const input = opts.stdin;
+        input.on('error', (e: Error) => {
+          clearTimeout(timer);
+          onTimeout();
+          reject(e);
+        });
+        input.pipe(stream);
+      } else stream.end();
     });
   });
 }
@@ -195,7 +215,4 @@ export function generateSshKeyPair(comment = 'gpuflow'): { privateKey: string; p
   return { privateKey: kp.private, publicKey: kp.public.trim() };
 }
 
-/** Quotes a string for a POSIX shell. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote } from './shellQuote.js';

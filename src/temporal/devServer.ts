@@ -43,7 +43,30 @@ function searchAttributeFlags(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${k.type === 'BOOL' ? 'Bool' : 'Keyword'}`]);
 }
 
+/** How many times a dev server on a port it picked itself is retried on another port. */
+const PORT_RACE_ATTEMPTS = 3;
+
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  // A port picked by freePort can be taken by another process before the server binds it (or the
+  // server's derived ports, such as the UI's, can be in use): retry on a fresh port in that case.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (e) {
+      if (opts.port || !(e instanceof DevServerExitedError) || attempt >= PORT_RACE_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/** The dev server process ended before it served; the message carries the end of its stderr. */
+export class DevServerExitedError extends Error {
+  constructor(code: number | null, args: string[], stderrTail: string) {
+    super(`temporal dev server exited early with code ${code} (args: ${args.join(' ')})${stderrTail ? `\n${stderrTail}` : ''}`);
+    this.name = 'DevServerExitedError';
+  }
+}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   const exe = opts.executable ?? resolveTemporalCli();
   if (!exe) {
     throw new Error(
@@ -63,10 +86,17 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     uiUrl = `http://${ip}:${uiPort}`;
   }
   args.push(...searchAttributeFlags());
-  const child = spawn(exe, args, { stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'inherit'] });
+  const inheritStderr = (opts.stdio ?? 'inherit') === 'inherit';
+  const child = spawn(exe, args, { stdio: ['ignore', opts.stdio ?? 'ignore', inheritStderr ? 'pipe' : 'ignore'] });
+  // Stderr is passed through as before, and its last lines are kept for the early-exit error.
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2_000);
+  });
   const address = `${ip}:${port}`;
   const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`temporal dev server exited early with code ${code} (args: ${args.join(' ')})`);
+    throw new DevServerExitedError(code as number | null, args, stderrTail.trim());
   });
   exited.catch(() => undefined);
   const deadline = Date.now() + 60_000;
@@ -79,6 +109,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     } catch (e) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
+        // A connect error while the process was dying: report the exit (and its stderr) instead.
+        if (child.exitCode !== null && !(e instanceof DevServerExitedError)) await exited;
         throw e;
       }
       await new Promise((r) => setTimeout(r, 250));

@@ -1,4 +1,5 @@
-export { workloadWorkflow } from './workload.js';
-export { budgetWorkflow } from './budget.js';
-export { catalogSyncWorkflow } from './catalogSync.js';
-export { catalogStoreWorkflow } from './catalogSyncStore.js';
+export { workloadWorkflow } from '../workload/workflow.js';
+export { budgetWorkflow } from '../budget/workflow.js';
+export { catalogSyncWorkflow } from '../catalog/sync/workflow.js';
+export { catalogSyncLoopWorkflow } from '../catalog/sync/loopWorkflow.js';
+export { catalogStoreWorkflow } from '../catalog/sync/storeWorkflow.js';

@@ -51,6 +51,17 @@ export function blockAfterLoss(strategy: WorkloadSpec['recovery']['strategy'], l
   return { connection: lost.connection, scope: 'region', location: lost.location, reason: LOST_REGION_REASON };
 }
 
+/**
+ * eager-next-region, when nothing outside the lost regions has capacity: drops the lost-region
+ * blocks so the next pass ranks the full space again; returns how many were dropped. Mutates `blocked`.
+ */
+export function releaseLostRegionBlocks(blocked: BlockedScope[]): number {
+  const keep = blocked.filter((b) => b.reason !== LOST_REGION_REASON);
+  const dropped = blocked.length - keep.length;
+  if (dropped > 0) blocked.splice(0, blocked.length, ...keep);
+  return dropped;
+}
+
 /** Candidates in `lost`'s region first (failover), the rest in their ranked order. */
 export function sameRegionFirst(candidates: Offer[], lost: LostPlacement): Offer[] {
   const same = candidates.filter((c) => c.connection === lost.connection && c.location === lost.location);

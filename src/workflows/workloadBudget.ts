@@ -12,23 +12,36 @@
  * Every call carries a fresh sequence number; the budget entity treats (workloadId, seq) as the
  * idempotency key, so activity retries (a worker killed mid-reservation) never double-count.
  */
-import { log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { BudgetHoldSpec, ReserveBudgetsInput, ReserveBudgetsResult } from '../activities/budget.js';
+import { log } from '@temporalio/workflow';
+import type { BudgetHoldSpec, ReserveBudgetsInput, ReserveBudgetsResult } from '../budget/activities.js';
 import { budgetKey } from '../budget/config.js';
 import type { Refusal } from '../budget/ledger.js';
-import { billedCost, billedMs, ledgerSum, type BillingPolicy } from '../money/billing.js';
+import { billedCost, ledgerSum, type BillingPolicy } from '../money/billing.js';
 import { add, fromJSON, greaterThan, toJSON, type Money, type MoneyJSON } from '../money/money.js';
 import type { Offer } from '../routing/offer.js';
-import type { WorkloadSpec } from '../workload/spec.js';
+import { instanceBilledMs, instanceCost, lifetimeMs, type BilledInstance } from '../workload/cost.js';
+import { budgetCalls, settleCalls } from '../workload/activityOptions.js';
+import type { WorkloadSpec } from '../workload/specSchema.js';
 
-export interface BilledInstance {
-  connection: string;
-  pricePerHour: MoneyJSON;
-  billing: BillingPolicy;
-  /** Provider-reported lifetime. */
-  createdAt: string;
-  terminatedAt?: string;
+export { instanceBilledMs, instanceCost, type BilledInstance } from '../workload/cost.js';
+
+/**
+ * What the workload knows of its holds, as plain JSON: carried in its state (and across
+ * continue-as-new), so the sequence numbers stay unique for the workload's whole life.
+ */
+export interface BudgetHoldsState {
+  seq: number;
+  /** Every budget this workload has asked for a hold in (settled at the end). */
+  keys: string[];
+  grants: Record<string, MoneyJSON>;
+  /** Budgets whose cap was reached under policy "finish" (or whose top-up was refused): no more top-ups there. */
+  overrun: string[];
+  /** Set once the actual costs are committed and the holds released. */
+  settled?: boolean;
+}
+
+export function newBudgetHolds(spec: WorkloadSpec): BudgetHoldsState {
+  return { seq: 0, keys: [budgetKey('project', spec.project), budgetKey('tenant', spec.tenant)], grants: {}, overrun: [] };
 }
 
 /**
@@ -39,36 +52,9 @@ export const DEFAULT_RESERVATION_MS = 3_600_000;
 /** Kept in hand ahead of every check: what a graceful stop (SIGTERM grace, terminate) may still cost. */
 export const STOP_MARGIN_MS = 20_000;
 
-const budgetCalls = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
-});
-const settleCalls = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['BudgetInvalid'] },
-});
 
-function lifetimeMs(b: BilledInstance, now: number): number {
-  return Math.max(0, (b.terminatedAt ? Date.parse(b.terminatedAt) : now) - Date.parse(b.createdAt));
-}
-
-/** An instance's cost so far (or final, once terminated), under its provider's billing. */
-export function instanceCost(b: BilledInstance, now: number): Money {
-  return billedCost(b.pricePerHour, lifetimeMs(b, now), b.billing);
-}
-
-export function instanceBilledMs(b: BilledInstance, now: number): number {
-  return billedMs(lifetimeMs(b, now), b.billing);
-}
-
+/** The workload's budget calls over its BudgetHoldsState (which this mutates in place). */
 export class WorkloadBudget {
-  private seq = 0;
-  /** Every budget this workload has asked for a hold in (settled at the end). */
-  private readonly keys: string[];
-  private readonly grants = new Map<string, Money>();
-  /** Budgets whose cap was reached under policy "finish": no more top-ups there. */
-  private readonly overrun = new Set<string>();
   readonly reservedMs: number;
   readonly declared: boolean;
   private readonly projectKey: string;
@@ -78,13 +64,25 @@ export class WorkloadBudget {
     private readonly workloadId: string,
     private readonly spec: WorkloadSpec,
     private readonly billed: BilledInstance[],
+    readonly state: BudgetHoldsState = newBudgetHolds(spec),
   ) {
     const d = spec.lifecycle.maxDuration ?? spec.budget?.estimate;
     this.declared = d !== undefined;
     this.reservedMs = d ?? DEFAULT_RESERVATION_MS;
     this.projectKey = budgetKey('project', spec.project);
     this.tenantKey = budgetKey('tenant', spec.tenant);
-    this.keys = [this.projectKey, this.tenantKey];
+  }
+
+  private get keys(): string[] {
+    return this.state.keys;
+  }
+
+  private isOverrun(key: string): boolean {
+    return this.state.overrun.includes(key);
+  }
+
+  private markOverrun(key: string): void {
+    if (!this.isOverrun(key)) this.state.overrun.push(key);
   }
 
   /** How often a live instance is checked against its holds. */
@@ -111,7 +109,7 @@ export class WorkloadBudget {
     accrued?: (key: string) => Money,
   ): Promise<ReserveBudgetsResult> {
     const now = Date.now();
-    const seq = ++this.seq;
+    const seq = ++this.state.seq;
     const holds: BudgetHoldSpec[] = keys.map((key) => ({
       key,
       spent: toJSON(this.spent(key, now)),
@@ -126,7 +124,7 @@ export class WorkloadBudget {
       declared: this.declared,
       meta: { name: this.spec.name, project: this.spec.project, tenant: this.spec.tenant, connection: current.connection },
     });
-    for (const g of r.grants) this.grants.set(g.key, fromJSON(g.granted));
+    for (const g of r.grants) this.state.grants[g.key] = g.granted;
     return r;
   }
 
@@ -139,7 +137,7 @@ export class WorkloadBudget {
     if (!this.keys.includes(ck)) this.keys.push(ck);
     const r = await this.call(
       { connection: candidate.connection, pricePerHour: candidate.pricePerHour, desiredMs: this.reservedMs },
-      this.keys.filter((k) => !this.overrun.has(k)),
+      this.keys.filter((k) => !this.isOverrun(k)),
     );
     return r.refusals.length ? { ok: false, refusals: r.refusals } : { ok: true, billing: r.billing };
   }
@@ -154,10 +152,10 @@ export class WorkloadBudget {
     const elapsed = lifetimeMs(live, now);
     const horizon = elapsed + this.guardIntervalMs + STOP_MARGIN_MS;
     const need = billedCost(live.pricePerHour, horizon, live.billing);
-    const keys = this.keys.filter((k) => !this.overrun.has(k) && this.applies(k, live.connection));
+    const keys = this.keys.filter((k) => !this.isOverrun(k) && this.applies(k, live.connection));
     const short = keys.some((k) => {
-      const g = this.grants.get(k);
-      return !g || greaterThan(add(this.spent(k, now), need), g);
+      const g = this.state.grants[k];
+      return !g || greaterThan(add(this.spent(k, now), need), fromJSON(g));
     });
     if (!short) return undefined;
     const soFar = instanceCost(live, now);
@@ -168,12 +166,12 @@ export class WorkloadBudget {
     );
     for (const refusal of r.refusals) {
       if (refusal.kind === 'exceeded' && refusal.onCap === 'finish') {
-        this.overrun.add(refusal.key);
+        this.markOverrun(refusal.key);
         log.warn('budget cap reached; policy lets the workload finish', { key: refusal.key, message: refusal.message });
         continue;
       }
       if (refusal.kind === 'exceeded') return refusal;
-      this.overrun.add(refusal.key);
+      this.markOverrun(refusal.key);
       log.warn('budget top-up refused; not enforced further for this workload', { key: refusal.key, message: refusal.message });
     }
     return undefined;
@@ -181,15 +179,12 @@ export class WorkloadBudget {
 
   /** Holds as the status shows them: the most this workload may spend in each budget. */
   holds(): { key: string; reserved: MoneyJSON; overrun?: boolean }[] {
-    return this.keys.flatMap((key) => {
-      const g = this.grants.get(key);
-      return g ? [{ key, reserved: toJSON(g), ...(this.overrun.has(key) ? { overrun: true } : {}) }] : [];
-    });
+    return budgetHolds(this.state);
   }
 
   /** Commits actual costs to every budget asked, releasing the holds. Call after every instance terminated. */
   async settle(outcome: string | undefined, now: number): Promise<void> {
-    if (this.seq === 0) return; // never reserved anything
+    if (this.state.seq === 0) return; // never reserved anything
     const commits = this.keys.map((key) => {
       const instances = this.billed.filter((b) => this.applies(key, b.connection));
       const cost = ledgerSum(instances.map((b) => instanceCost(b, now)));
@@ -206,13 +201,22 @@ export class WorkloadBudget {
           tenant: this.spec.tenant,
           connections: [...new Set(instances.map((b) => b.connection))],
           billedMs: instances.reduce((n, b) => n + instanceBilledMs(b, now), 0),
-          startedAt: created[0],
-          endedAt: ended[ended.length - 1],
+          startedAt: created[0]!,
+          endedAt: ended[ended.length - 1]!,
           ...(outcome ? { outcome } : {}),
         },
       };
     });
-    await settleCalls.settleBudgets({ workloadId: this.workloadId, seq: ++this.seq, commits });
+    await settleCalls.settleBudgets({ workloadId: this.workloadId, seq: ++this.state.seq, commits });
+    this.state.settled = true;
   }
 }
 
+/** Holds as the status shows them: the most this workload may spend in each budget (none once settled). */
+export function budgetHolds(state: BudgetHoldsState): { key: string; reserved: MoneyJSON; overrun?: boolean }[] {
+  if (state.settled) return [];
+  return state.keys.flatMap((key) => {
+    const g = state.grants[key];
+    return g ? [{ key, reserved: g, ...(state.overrun.includes(key) ? { overrun: true } : {}) }] : [];
+  });
+}

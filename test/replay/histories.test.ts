@@ -1,7 +1,9 @@
 /**
- * Replays every committed workflow history (test/histories/*.json, recorded from real workloads by
- * scripts/record-histories.ts) against the current workflow code. A code change that would break
- * workloads already running fails here, before it ships. No server needed.
+ * Replays every committed workflow history against the current workflow code: test/histories/*.json
+ * (recorded from real workloads by scripts/record-histories.ts) and test/histories/release-* /
+ * (recorded by a previous release's code, kept as they were: workloads started on that release may
+ * still be running when the new worker takes over). A code change that would break workloads
+ * already running fails here, before it ships. No server needed.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +17,15 @@ import { workflowsPath } from '../../src/worker/worker.js';
 import * as workflows from '../../src/workflows/index.js';
 
 const DIR = join(import.meta.dirname, '..', 'histories');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => join(DIR, f));
-const items = files.map((f) => loadHistoryFile(f));
+const jsonIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+const files = jsonIn(DIR);
+/** Histories recorded by earlier releases, one folder per release (release-0.1, ...). */
+const RELEASES = readdirSync(DIR, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith('release-')).map((d) => d.name).sort();
+const releaseFiles = RELEASES.flatMap((r) => jsonIn(join(DIR, r)).map((f) => ({ release: r, file: f })));
+const items = [
+  ...files.map((f) => loadHistoryFile(f)),
+  ...releaseFiles.map(({ release, file }) => loadHistoryFile(file, `${release}/${file.split('/').pop()!.replace(/\.json$/, '')}`)),
+];
 const RECORD = 'node --import tsx scripts/record-histories.ts';
 
 describe('committed workflow histories', () => {
@@ -27,6 +36,14 @@ describe('committed workflow histories', () => {
     }
     const names = files.map((f) => f.split('/').pop()!.replace(/\.json$/, ''));
     for (const needed of ['succeeded', 'failed-over', 'cancelled']) assert.ok(names.includes(needed), `test/histories/${needed}.json is missing`);
+  });
+
+  it('include histories recorded by the previous release', () => {
+    assert.ok(RELEASES.includes('release-0.1'), 'test/histories/release-0.1/ is missing');
+    const workloads = releaseFiles.filter(({ release }) => release === 'release-0.1').map(({ file }) => file.split('/').pop());
+    for (const needed of ['succeeded.json', 'failed-over.json', 'cancelled.json', 'stopped-with-updates.json', 'idle-shutdown.json', 'max-duration.json']) {
+      assert.ok(workloads.includes(needed), `test/histories/release-0.1/${needed} is missing`);
+    }
   });
 
   it('all replay deterministically against the current workflow code', async () => {

@@ -28,6 +28,11 @@ export function describeSecretSource(c: SecretSourceFields): string {
   return file ? `file:${file}` : 'none';
 }
 
+/** How many secret sources the connection names (connections.ts wants exactly one, or none where the adapter allows it). */
+export function secretSourceCount(c: SecretSourceFields): number {
+  return [c.credentialRef, c.apiKeyFile, c.tokenFile].filter((v) => v !== undefined).length;
+}
+
 export function connectionSecret(c: SecretSourceFields, lookup: () => SecretLookup): Secret {
   if (c.credentialRef) return lookup().get(c.credentialRef);
   const file = c.apiKeyFile ?? c.tokenFile;

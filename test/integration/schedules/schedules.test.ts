@@ -79,8 +79,9 @@ describe('schedules', () => {
     assert.equal(await env.client.schedules.exists('smoke-every-3s'), false);
   });
 
-  it('the CLI creates (and triggers), lists, pauses, unpauses and deletes a schedule', async () => {
-    const created = await gpuflow('schedule', 'create', 'smoke-test', '--param', 'seconds=1', '--id', 'cli-nightly', '--cron', '0 3 * * *', '--timezone', 'Europe/Berlin', '--overlap', 'buffer-one', '--execution-timeout', '2h', '--trigger', '--json');
+  it('the CLI creates (and triggers), lists, pauses, unpauses and deletes a schedule; describe shows the running run, times in the schedule\'s zone', async () => {
+    // The triggered run lasts until this test stops it: `describe` must see it running.
+    const created = await gpuflow('schedule', 'create', 'smoke-test', '--param', 'seconds=600', '--id', 'cli-nightly', '--cron', '0 3 * * *', '--timezone', 'Europe/Berlin', '--overlap', 'buffer-one', '--execution-timeout', '2h', '--trigger', '--json');
     assert.equal(created.code, 0, created.stderr);
     const d = JSON.parse(created.stdout) as { scheduleId: string; when: string; overlap: string; executionTimeoutMs: number; timezone: string; spec: { lifecycle: { maxDuration: number } } };
     assert.equal(d.scheduleId, 'cli-nightly');
@@ -88,19 +89,30 @@ describe('schedules', () => {
     assert.equal(d.timezone, 'Europe/Berlin');
     assert.equal(d.overlap, 'buffer-one');
     assert.equal(d.executionTimeoutMs, 2 * 3600_000);
-    const triggered = await waitFor('the triggered run', async () => {
-      const r = await gpuflow('schedule', 'describe', 'cli-nightly', '--json');
-      return (JSON.parse(r.stdout) as { recentRuns: { workloadId: string }[] }).recentRuns[0];
+    // A trigger's run is not yet among the schedule's running actions when it shows in the recent
+    // ones (`running -` once); describe shows it running all the same.
+    const running = await waitFor('the triggered run', async () => {
+      const r = await gpuflow('schedule', 'describe', 'cli-nightly');
+      return /^recent\s+cli-nightly-/m.test(r.stdout) ? r.stdout : undefined;
     }, 30_000, 500);
-    assert.equal((await env.client.handle(triggered.workloadId).result()).outcome, 'succeeded');
+    const triggered = /^recent\s+(\S+) at /m.exec(running)![1]!;
+    assert.match(running, new RegExp(`^running\\s+${triggered}$`, 'm'), running);
+    // Times in the schedule's zone: 03:00 in Berlin (01:00 or 02:00 UTC), and the run's start too.
+    assert.match(running, /^next\s+\d{4}-\d\d-\d\d 03:00:00 Europe\/Berlin, /m, running);
+    assert.match(running, new RegExp(`^recent\\s+${triggered} at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d Europe/Berlin$`, 'm'));
+    assert.equal((await env.client.handle(triggered).describe()).status.name, 'RUNNING', 'it was running when described');
+    await env.client.handle(triggered).stop('test done');
+    assert.equal((await env.client.handle(triggered).result()).outcome, 'stopped');
 
     const list = await gpuflow('schedule', 'list');
-    assert.match(list.stdout, /cli-nightly\s+active\s+cron 0 3 \* \* \*\s+smoke-test/);
+    assert.match(list.stdout, /cli-nightly\s+active\s+cron 0 3 \* \* \*\s+smoke-test\s+\d{4}-\d\d-\d\d 03:00:00 Europe\/Berlin$/m);
     assert.equal((await gpuflow('schedule', 'pause', 'cli-nightly', '--note', 'maintenance')).code, 0);
     const paused = JSON.parse((await gpuflow('schedule', 'list', '--json')).stdout) as { scheduleId: string; paused: boolean; note?: string }[];
     assert.deepEqual(paused.map((p) => [p.scheduleId, p.paused, p.note]), [['cli-nightly', true, 'maintenance']]);
     assert.equal((await gpuflow('schedule', 'unpause', 'cli-nightly')).code, 0);
-    assert.match((await gpuflow('schedule', 'describe', 'cli-nightly')).stdout, /state\s+active/);
+    const described = (await gpuflow('schedule', 'describe', 'cli-nightly')).stdout;
+    assert.match(described, /state\s+active/);
+    assert.match(described, /^running\s+-$/m, 'the stopped run is not running');
     assert.equal((await gpuflow('schedule', 'delete', 'cli-nightly')).code, 0);
     assert.equal(await env.client.schedules.exists('cli-nightly'), false);
   });

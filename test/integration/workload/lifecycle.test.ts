@@ -1,9 +1,11 @@
 /** The workload workflow on a real Temporal dev server and the local cloud's real sshd instances. */
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { InvalidWorkloadSpecError } from '../../../src/workload/spec.js';
 import { toDecimalString } from '../../../src/money/money.js';
+import { historyText } from '../../helpers/historyText.js';
 import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
 
 let env: TestEnv;
@@ -45,13 +47,15 @@ describe('workloadWorkflow', () => {
     process.env.GPUFLOW_TEST_SECRET = 's3cr3t-value-xyz';
     const wl = await env.client.launch({
       name: 'secret',
-      command: 'test "$HF_TOKEN" = s3cr3t-value-xyz && echo token-ok',
+      // The job checks the secret by its digest: the command itself is in the history.
+      command: `test "$(printf %s "$HF_TOKEN" | sha256sum | cut -d' ' -f1)" = ${createHash('sha256').update('s3cr3t-value-xyz').digest('hex')} && echo token-ok`,
       gpu: { classes: ['L4'] },
       secretEnv: { HF_TOKEN: 'env:GPUFLOW_TEST_SECRET' },
     });
     const r = await wl.result();
     assert.equal(r.exitCode, 0, 'the job saw the secret');
-    const history = JSON.stringify(await env.client.temporal.workflow.getHandle(wl.workloadId).fetchHistory());
+    const history = historyText(await env.client.temporal.workflow.getHandle(wl.workloadId).fetchHistory());
+    assert.ok(history.includes('GPUFLOW_TEST_SECRET'), 'payloads are decoded (the reference is there)');
     assert.ok(!history.includes('s3cr3t-value-xyz'), 'the secret value is not in the history');
     assert.ok(!/BEGIN OPENSSH PRIVATE KEY/.test(history), 'no private key in the history');
   });

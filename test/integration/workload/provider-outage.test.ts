@@ -28,3 +28,19 @@ it('completes after a 60 s provider 503 storm on create', { timeout: 240_000 }, 
   assert.ok(Math.max(...attempts) > 3, `create was retried durably (max attempt ${Math.max(...attempts)})`);
   assert.equal(stats.running, 0);
 });
+
+it('waits out a rate limit whose Retry-After is an HTTP-date, even one that has just passed', { timeout: 120_000 }, async () => {
+  // Two 429s naming the storm's end as a date: the second comes in its last second, so the wait it
+  // names is zero. A rate limit must never fail the workload.
+  const stormMs = 6_000;
+  const createsBefore = (await env.admin.stats()).createsAccepted;
+  await env.admin.setFaults({ unavailable: { forMs: stormMs, times: 2, methods: ['POST'], paths: ['/v1/instances'], status: 429, retryAfterForm: 'date' } });
+  const t0 = Date.now();
+  const wl = await env.client.launch({ name: 'rate-limited', command: 'echo after-the-rate-limit', gpu: { classes: ['L4'] } });
+  const r = await wl.result();
+  assert.equal(r.outcome, 'succeeded');
+  assert.ok(Date.now() - t0 >= stormMs - 1_500, `it waited as long as the provider asked (${Date.now() - t0} ms)`);
+  const stats = await env.admin.stats();
+  assert.equal(stats.createsAccepted - createsBefore, 1, 'exactly one instance');
+  assert.equal(stats.running, 0);
+});

@@ -203,6 +203,7 @@ describe('auto-shutdown', () => {
     const r = await wl.result();
     assert.equal(r.outcome, 'idle-shutdown');
     const after = Date.now() - loggedOut;
-    assert.ok(after < 15_000, `shut down ${after} ms after the logout (window 3 s, sample 1 s)`);
+    // A bound, not a figure: the idle window and the instance's termination, on a loaded 2-core machine.
+    assert.ok(after < 60_000, `shut down ${after} ms after the logout (window 3 s, sample 1 s)`);
   });
 });

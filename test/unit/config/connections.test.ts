@@ -8,6 +8,7 @@ import { ConnectionSchema, ConnectionsFileSchema, loadConnections } from '../../
 import { appendConnection, deleteConnection } from '../../../src/config/connectionsFile.js';
 import { connectionSecret, describeSecretSource } from '../../../src/config/credentials/lookup.js';
 import { Secret } from '../../../src/config/credentials/secret.js';
+import { PROVIDER_ADAPTERS } from '../../../src/providers/adapters.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpuflow-connections-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,6 +39,24 @@ describe('connection schema', () => {
       const both = issues(minimal(kind, { credentialRef: 'x', [file]: '/k' }));
       assert.deepEqual(both, [`connections.0.credentialRef: set only one of ${file} and credentialRef`]);
     }
+  });
+
+  it('lets a connection name no secret source only where its adapter makes credentials without one (aws, gcp, ssh)', () => {
+    // zod checks secret sources only once the kind's own required fields parse
+    const required: Record<string, Record<string, unknown>> = {
+      fluidstack: { regions: [{ name: 'finland-1', projectId: '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f', country: 'FI' }], prices: {} },
+      aws: { regions: ['us-east-1'] },
+      gcp: { regions: ['us-central1'], project: 'my-project' },
+      ssh: { hosts: [{ host: 'gpu1', user: 'ml', identityFile: '/k' }], country: 'DEU', pricePerGpuHour: '1.00' },
+    };
+    for (const a of PROVIDER_ADAPTERS) {
+      const none = issues(minimal(a.kind, required[a.kind]));
+      assert.deepEqual(none.length, 'credentialWithoutSecret' in a ? 0 : 1, `${a.kind}: ${none.join('; ')}`);
+      // The SSH fleet's secrets are its hosts' identity files: it has no secret file field to doubly set.
+      if (!(a.secretFileField in a.connectionSchema.shape)) continue;
+      assert.deepEqual(issues(minimal(a.kind, { ...required[a.kind], credentialRef: 'x', [a.secretFileField]: '/k' })), [`connections.0.credentialRef: set only one of ${a.secretFileField} and credentialRef`], a.kind);
+    }
+    assert.deepEqual(PROVIDER_ADAPTERS.filter((a) => 'credentialWithoutSecret' in a).map((a) => a.kind), ['aws', 'gcp', 'ssh']);
   });
 
   it('validates regionPreferences and defaultGpu with the fix in the message', () => {
