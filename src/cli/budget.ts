@@ -8,6 +8,8 @@ import { BUDGET_PERIODS, ON_CAP_POLICIES, type BudgetScopeInput } from '../budge
 import type { BudgetStatus } from '../budget/ledger.js';
 import { toCsv, type CostReport } from '../budget/report.js';
 import { formatExact } from '../money/billing.js';
+import type { RateTableInput } from '../money/exchangeRates.js';
+import { readSpecFile } from './cliContext.js';
 
 type WithClient = <T>(fn: (c: GpuflowClient) => Promise<T>) => Promise<T>;
 
@@ -95,9 +97,10 @@ export function registerBudgetCommands(program: Command, withClient: WithClient)
     .option('--alerts <percents>', 'soft alert thresholds, % of the cap: 50,80 (or none)', parseAlerts)
     .addOption(new Option('--on-cap <policy>', 'stop: stop running workloads gracefully; finish: let them finish, refuse new work').choices([...ON_CAP_POLICIES]).default('stop'))
     .option('--webhook <url>', 'POST each alert (once per period and threshold) to this URL')
+    .option('--rates <file>', 'YAML/JSON table of dated exchange rates into the budget currency: { source, maxAgeDays, rates: [{ from, to, rate, date }] }')
     .option('--clear', 'remove the cap (the ledger is kept)')
     .option('--json')
-    .action(async (o: ScopeFlags & { cap?: string; currency: string; period: string; alerts?: number[]; onCap: string; webhook?: string; clear?: boolean; json?: boolean }) => {
+    .action(async (o: ScopeFlags & { cap?: string; currency: string; period: string; alerts?: number[]; onCap: string; webhook?: string; rates?: string; clear?: boolean; json?: boolean }) => {
       const scope = scopeOf(o, false);
       if (!o.clear && o.cap === undefined) throw new InvalidArgumentError('--cap is required (or --clear to remove the cap)');
       await withClient(async (c) => {
@@ -112,6 +115,7 @@ export function registerBudgetCommands(program: Command, withClient: WithClient)
                 ...(o.alerts ? { alerts: o.alerts } : {}),
                 onCap: o.onCap as (typeof ON_CAP_POLICIES)[number],
                 ...(o.webhook ? { webhookUrl: o.webhook } : {}),
+                ...(o.rates ? { rates: readSpecFile(o.rates) as RateTableInput } : {}),
               },
         );
         console.log(o.json ? JSON.stringify(st) : formatBudgetStatus(st));

@@ -46,7 +46,12 @@ export function readSpecFile(file: string): Record<string, unknown> {
   } catch {
     throw new Error(`cannot read spec file ${file}`);
   }
-  const doc = parseYaml(text) as unknown;
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) as unknown;
+  } catch (e) {
+    throw new Error(`${file}: not valid YAML: ${(e as Error).message.trim()}`);
+  }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file} must hold a YAML mapping (a workload spec)`);
   return doc as Record<string, unknown>;
 }

@@ -12,12 +12,8 @@ import { stringify } from 'yaml';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from '../config/connections.js';
 import { temporalConfigFromEnv, type TemporalConfig } from '../config/temporalConfig.js';
-import { ensureCatalogSchedulesAt } from '../catalog/sync/schedules.js';
-import { ProviderRegistry } from '../providers/registry.js';
-import { loadOrCreateSshKey } from '../ssh/keyStore.js';
-import { connectWorker } from '../temporal/connect.js';
 import { startDevServer, type DevServer } from '../temporal/devServer.js';
-import { createGpuflowWorker } from '../worker/worker.js';
+import { bootstrapWorker } from '../worker/bootstrap.js';
 import { nodeEntryArgs } from './nodeEntry.js';
 
 export interface DevEnvironmentOptions {
@@ -37,6 +33,8 @@ export interface DevEnvironment {
   server: DevServer;
   localCloudUrl: string;
   connectionsFile: string;
+  /** The worker's SSH key (what `gpuflow ssh` uses). */
+  sshKeyFile: string;
   worker: Worker;
   workerRun: Promise<void>;
   stop(): Promise<void>;
@@ -95,19 +93,12 @@ export async function startDevEnvironment(opts: DevEnvironmentOptions): Promise<
     writeConnections(connectionsFile, connections);
 
     const temporal = temporalConfigFromEnv({ address: server.address, namespace: server.namespace });
-    connection = await connectWorker(temporal);
-    const registry = ProviderRegistry.fromConnections(connections);
-    const worker = await createGpuflowWorker({
-      connection,
-      temporal,
-      registry,
-      sshKey: loadOrCreateSshKey(join(opts.home, 'ssh', 'id_ed25519')),
-    });
-    const workerRun = worker.run();
+    const sshKeyFile = join(opts.home, 'ssh', 'id_ed25519');
     // The local cloud's catalog syncs on its schedule from now on (created once, kept in the dev server's file).
-    for (const s of await ensureCatalogSchedulesAt(temporal, registry).catch((e: Error) => [{ scheduleId: 'gpuflow-catalog-*', error: e.message, outcome: 'failed' }])) {
-      if (s.outcome === 'failed') console.error(`warning: catalog sync schedule ${s.scheduleId} not ensured (${s.error}); routing reads providers live`);
-    }
+    const started = await bootstrapWorker({ temporal, connections, sshKeyFile, warn: (m) => console.error(`warning: ${m}`) });
+    connection = started.connection;
+    const worker = started.worker;
+    const workerRun = worker.run();
     const stopCloud = async (c: ChildProcess) => {
       c.kill('SIGTERM');
       if (c.exitCode === null) await once(c, 'exit');
@@ -119,6 +110,7 @@ export async function startDevEnvironment(opts: DevEnvironmentOptions): Promise<
       server,
       localCloudUrl: cloud.url,
       connectionsFile,
+      sshKeyFile,
       worker,
       workerRun,
       async stop() {

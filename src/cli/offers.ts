@@ -4,11 +4,12 @@
  * the others were not chosen. `gpuflow catalog seed-local`: a local-cloud catalog from a SkyPilot
  * catalog directory.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { collectOffers } from '../activities/catalog.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { collectOffers } from '../catalog/offers.js';
+import { readSpecFile } from './cliContext.js';
 import { readsSyncedCatalogs, registerCatalogSyncCommands, withSyncedCatalogs } from './catalog.js';
 import type { SyncedCatalogs } from '../catalog/sync/syncedCatalogs.js';
 import { readSkypilotCatalog } from '../catalog/skypilot/reader.js';
@@ -16,12 +17,12 @@ import { skypilotToLocalCatalog } from '../catalog/skypilot/toLocalCatalog.js';
 import { loadConnections } from '../config/connections.js';
 import { gpuflowHome } from '../config/paths.js';
 import { ProviderRegistry } from '../providers/registry.js';
-import { parseCatalog } from '../providers/local/daemon/catalog.js';
+import { parseCatalog } from '../providers/local/index.js';
 import { constraintsFromSpec, formatGpuCount, type GpuCountRange, type OfferConstraints } from '../routing/constraints.js';
 import { summarizeRejections, type RejectionSummary } from '../routing/explain.js';
 import { gpuMemoryGiB } from '../routing/gpuClass.js';
 import type { Offer } from '../routing/offer.js';
-import { priceKey, priceText, rankOffers } from '../routing/rankOffers.js';
+import { priceKey, priceText, rankOffers, type RejectionKind } from '../routing/rankOffers.js';
 import { parseWorkloadSpec } from '../workload/spec.js';
 
 interface OffersFlags {
@@ -69,15 +70,9 @@ function positiveInt(v: string): number {
   return n;
 }
 
-function loadSpecFile(file: string): Record<string, unknown> {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as unknown;
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file} must hold a YAML mapping (a workload spec)`);
-  return doc as Record<string, unknown>;
-}
-
 /** The constraints of the flags (over a spec file's, when --spec is given), validated like a workload spec. */
 export function constraintsFromFlags(o: OffersFlags): OfferConstraints {
-  const base = o.spec ? loadSpecFile(o.spec) : {};
+  const base = o.spec ? readSpecFile(o.spec) : {};
   const spec: Record<string, unknown> = { ...base, name: typeof base.name === 'string' ? base.name : 'offers' };
   if (!('recipe' in base)) spec.command = base.command ?? 'true';
   const anyCount = { min: 1, max: 64 };
@@ -192,6 +187,24 @@ async function loadOffers(o: OffersFlags, synced?: SyncedCatalogs): Promise<{ of
   };
 }
 
+/** RejectionKind in the order rankOffers checks them. */
+const REJECTION_ORDER: readonly RejectionKind[] = ['provider', 'gpu', 'interconnect', 'gpu-count', 'gpu-memory', 'vcpu', 'memory', 'disk', 'market', 'region', 'country', 'price', 'price-per-gpu', 'capacity', 'stale', 'blocked'];
+
+/** Which constraint emptied the list (the one most offers failed first), and where to look next. */
+export function emptyResultHint(offers: readonly Offer[], constraints: OfferConstraints, o: Pick<OffersFlags, 'catalog' | 'explain'>): string {
+  if (offers.length === 0) return `nothing to choose from: the ${o.catalog ? 'catalog' : 'connections'} listed no offers${o.catalog ? '' : '; try --catalog data/skypilot-catalog (SkyPilot\'s price lists)'}`;
+  const kinds = summarizeRejections(rankOffers(offers, constraints, { explain: true }).rejected, { maxReasons: 1, maxExamples: 0 }).kinds;
+  // Constraints are checked in order and each offer fails at its first: the last one that rejected
+  // anything took the offers that passed all before it, so dropping or widening it helps first.
+  const top = kinds.reduce<(typeof kinds)[number] | undefined>((last, k) => (!last || REJECTION_ORDER.indexOf(k.kind) > REJECTION_ORDER.indexOf(last.kind) ? k : last), undefined);
+  const reason = top?.reasons[0]?.reason;
+  return [
+    `no offer matches: ${top ? `the ${top.kind} constraint emptied the list (it ruled out the ${top.count} offer(s) that passed every earlier one${reason ? `, e.g. ${reason}` : ''})` : 'every offer was ruled out'}.`,
+    o.explain ? '' : 'Add --explain to see why each was not chosen; ',
+    o.catalog ? 'relax that constraint.' : 'the embedded default (`gpuflow dev`) offers a few small GPUs only: plan against real price lists with --catalog data/skypilot-catalog.',
+  ].join(' ').replace(/\s+/g, ' ').trim();
+}
+
 const DEV_CONNECTIONS = join(gpuflowHome(), 'dev', 'connections.yaml');
 
 export function registerOffersCommands(program: Command): void {
@@ -256,7 +269,10 @@ export function registerOffersCommands(program: Command): void {
       console.log(`${ranking.matched} of ${offers.length} offers match (${what}) in the ${source}${ranking.candidates.length < ranking.matched ? `; cheapest ${ranking.candidates.length} shown` : ''}`);
       if (ranking.candidates.length) console.log(`\n${formatOffersTable(ranking.candidates)}`);
       if (summary && summary.total) console.log(`\n${formatRejections(summary)}`);
-      if (ranking.matched === 0) process.exitCode = 1;
+      if (ranking.matched === 0) {
+        console.error(emptyResultHint(offers, constraints, o));
+        process.exitCode = 1;
+      }
     });
 
   const catalog = program.command('catalog').description('provider catalogs');

@@ -12,13 +12,14 @@ import { resolveStoreKey, type StoreKey } from '../config/credentials/key.js';
 import { Secret } from '../config/credentials/secret.js';
 import { CredentialStore, defaultStoreFile } from '../config/credentials/store.js';
 import { GPU_SHORTHAND_HINT, parseGpuShorthand } from '../config/gpuShorthand.js';
+import { adapterFor, PROVIDER_ADAPTERS, type ConnectionKind } from '../providers/adapters.js';
 import { probeCredential, type ProbeResult } from '../providers/probe.js';
 import { credentialFor } from '../providers/registry.js';
 import { rootMessage } from './follow.js';
 
 /** The kinds connections.yaml accepts, from its schema (new adapters appear here by themselves). */
 export function connectionKinds(): string[] {
-  return ConnectionSchema.options.map((o) => String(o.shape.kind.value));
+  return PROVIDER_ADAPTERS.map((a) => a.kind);
 }
 
 /** Which flag sets each connection field, so a schema error names what the user typed. */
@@ -26,6 +27,7 @@ const FLAG_OF: Record<string, string> = {
   name: '--name',
   url: '--base-url',
   baseUrl: '--base-url',
+  endpoint: '--base-url',
   spendingCap: '--spending-cap',
   regionPreferences: '--region-prefer',
   defaultGpu: '--default-gpu',
@@ -39,7 +41,7 @@ export function parseSpendingCapFlag(v: string): { amount: string; currency?: st
   return { amount: m[1]!, ...(m[2] ? { currency: m[2].toUpperCase() } : {}), period: m[3]! };
 }
 
-function parseDefaultGpuFlag(v: string): string {
+export function parseDefaultGpuFlag(v: string): string {
   if (!parseGpuShorthand(v)) throw new InvalidArgumentError(`${GPU_SHORTHAND_HINT} (got "${v}")`);
   return v;
 }
@@ -63,7 +65,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function secretFromFlags(o: AddFlags): Promise<Secret> {
+export async function secretFromFlags(o: Pick<AddFlags, 'apiKeyStdin' | 'apiKeyEnv'>): Promise<Secret> {
   if (!!o.apiKeyStdin === !!o.apiKeyEnv) {
     throw new InvalidArgumentError('give the API key with exactly one of --api-key-stdin (e.g. `pass lambda | gpuflow providers add ...`) or --api-key-env VAR (never as a flag value: it would be kept in shell history)');
   }
@@ -77,12 +79,12 @@ async function secretFromFlags(o: AddFlags): Promise<Secret> {
 }
 
 /** The connection as it goes into connections.yaml (input form: defaults stay implicit). */
-function connectionFromFlags(kind: string, o: AddFlags): Record<string, unknown> & { name: string } {
+function connectionFromFlags(kind: string, o: Pick<AddFlags, 'name' | 'baseUrl' | 'spendingCap' | 'regionPrefer' | 'defaultGpu'>): Record<string, unknown> & { name: string } {
   const name = o.name ?? '';
   return {
     kind,
     name,
-    ...(o.baseUrl ? (kind === 'local' ? { url: o.baseUrl } : { baseUrl: o.baseUrl }) : {}),
+    ...(o.baseUrl ? { [adapterFor(kind as ConnectionKind).urlField]: o.baseUrl } : {}),
     credentialRef: name,
     ...(o.spendingCap ? { spendingCap: o.spendingCap } : {}),
     ...(o.regionPrefer?.length ? { regionPreferences: o.regionPrefer } : {}),
@@ -104,7 +106,7 @@ function validateConnection(raw: Record<string, unknown>): Connection {
   throw new InvalidArgumentError(`invalid connection:\n${unique.join('\n')}`);
 }
 
-function describeProbe(p: ProbeResult): string {
+export function describeProbe(p: ProbeResult): string {
   const gpus = p.gpuModels.length ? `; GPUs: ${p.gpuModels.join(', ')}` : '';
   return `${p.instanceTypes} instance types (${p.availableInstanceTypes} available) in ${p.locations} locations${gpus} (${p.latencyMs} ms)`;
 }
@@ -114,41 +116,68 @@ function keyNotice(key: StoreKey): string | undefined {
   return `created the credentials key ${key.source} (mode 0600): back it up, since the stored secrets cannot be read without it (or set GPUFLOW_CREDENTIALS_KEY instead)`;
 }
 
-async function add(kind: string, o: AddFlags): Promise<void> {
-  const kinds = connectionKinds();
-  if (!kinds.includes(kind)) throw new InvalidArgumentError(`<kind>: "${kind}" is not a provider kind (known: ${kinds.join(', ')})`);
-  if (!o.name) throw new InvalidArgumentError('--name is required: the connection name, e.g. lambda-us');
-  const raw = connectionFromFlags(kind, o);
-  const connection = validateConnection(raw);
-  if (loadConnections(o.connections).some((c) => c.name === connection.name)) {
-    throw new InvalidArgumentError(`--name: a connection named "${connection.name}" already exists in ${o.connections}; pick another name or \`gpuflow providers remove ${connection.name}\` first`);
-  }
-  const secret = await secretFromFlags(o);
+export interface AddedConnection {
+  connection: Connection;
+  probe: ProbeResult;
+  storeFile: string;
+  /** Set when this call created the credentials key: tell the user to back it up. */
+  keyNotice?: string;
+}
 
+/**
+ * Validates the connection, proves the key with a real call, stores the key encrypted and appends
+ * the connection, in that order: a failure at any step leaves nothing behind.
+ */
+export async function addProviderConnection(raw: Record<string, unknown> & { name: string }, secret: Secret, connectionsFile: string): Promise<AddedConnection> {
+  const connection = validateConnection(raw);
+  if (loadConnections(connectionsFile).some((c) => c.name === connection.name)) {
+    throw new InvalidArgumentError(`--name: a connection named "${connection.name}" already exists in ${connectionsFile}; pick another name or \`gpuflow providers remove ${connection.name}\` first`);
+  }
   let probe: ProbeResult;
   try {
     probe = await probeCredential(credentialFor(connection, () => ({ get: () => secret })));
   } catch (e) {
-    throw new Error(`${kind} connection "${connection.name}" was not added, nothing was stored: the validation call failed: ${rootMessage(e as Error)}`);
+    throw new Error(`${connection.kind} connection "${connection.name}" was not added, nothing was stored: the validation call failed: ${rootMessage(e as Error)}`);
   }
-
   const key = resolveStoreKey({ create: true });
   const store = CredentialStore.open(key);
-  store.set(connection.name, secret, kind);
+  store.set(connection.name, secret, connection.kind);
   try {
-    appendConnection(o.connections, raw);
+    appendConnection(connectionsFile, raw);
   } catch (e) {
     store.delete(connection.name); // no secret without its connection
     throw e;
   }
   const notice = keyNotice(key);
-  if (notice) console.error(notice);
+  return { connection, probe, storeFile: store.file, ...(notice ? { keyNotice: notice } : {}) };
+}
+
+/** A connection as `providers add` flags describe it; `init` builds the same from its answers. */
+export function connectionInput(kind: string, o: Pick<AddFlags, 'name' | 'baseUrl' | 'spendingCap' | 'regionPrefer' | 'defaultGpu'>): Record<string, unknown> & { name: string } {
+  return connectionFromFlags(kind, o);
+}
+
+async function add(kind: string, o: AddFlags): Promise<void> {
+  const kinds = connectionKinds();
+  if (!kinds.includes(kind)) throw new InvalidArgumentError(`<kind>: "${kind}" is not a provider kind (known: ${kinds.join(', ')})`);
+  const configuredInFile = adapterFor(kind as ConnectionKind).configuredInFile;
+  if (configuredInFile) throw new InvalidArgumentError(`<kind>: ${kind} connections are not added with flags: ${configuredInFile}`);
+  if (!o.name) throw new InvalidArgumentError('--name is required: the connection name, e.g. lambda-us');
+  const raw = connectionFromFlags(kind, o);
+  // Flags are checked before the key is read (a typo should not cost a paste).
+  const connection = validateConnection(raw);
+  if (loadConnections(o.connections).some((c) => c.name === connection.name)) {
+    throw new InvalidArgumentError(`--name: a connection named "${connection.name}" already exists in ${o.connections}; pick another name or \`gpuflow providers remove ${connection.name}\` first`);
+  }
+  const secret = await secretFromFlags(o);
+  const added = await addProviderConnection(raw, secret, o.connections);
+  if (added.keyNotice) console.error(added.keyNotice);
   if (o.json) {
-    console.log(JSON.stringify({ name: connection.name, kind, credential: describeSecretSource(connection), store: store.file, connectionsFile: o.connections, probe }));
+    console.log(JSON.stringify({ name: connection.name, kind, credential: describeSecretSource(connection), store: added.storeFile, connectionsFile: o.connections, probe: added.probe }));
     return;
   }
-  console.log(`added ${kind} connection ${connection.name}: ${describeProbe(probe)}`);
-  console.log(`the key is stored encrypted in ${store.file} (credentialRef ${connection.name}); the connection is in ${o.connections}`);
+  console.log(`added ${kind} connection ${connection.name}: ${describeProbe(added.probe)}`);
+  console.log(`the key is stored encrypted in ${added.storeFile} (credentialRef ${connection.name}); the connection is in ${o.connections}`);
 }
 
 function capText(c: Connection): string {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { findRecipe, imageRegistry, listRecipes, recipeDirs, volumeEnvName, type LoadedRecipe } from '../recipes/recipe.js';
+import ms from 'ms';
 import { parseWorkloadSpec } from '../workload/spec.js';
 import { collectList, collectParam, useRecipesDirs } from './cliContext.js';
 
@@ -55,6 +56,27 @@ export function formatRecipe(r: LoadedRecipe): string {
   return lines.join('\n');
 }
 
+/** Spec fields that hold a duration (milliseconds once parsed), by their dotted path. */
+const DURATION_PATHS = new Set([
+  'spotWait',
+  'retryUntilUp',
+  'autoShutdown.idleWindow',
+  'autoShutdown.sampleInterval',
+  'watchdog.lease',
+  'service.healthCheck.interval',
+  'service.healthCheck.timeout',
+  'service.healthCheck.startupTimeout',
+  'lifecycle.maxDuration',
+  'budget.estimate',
+]);
+
+/** The rendered YAML says "10m", as a spec is written (and reads back the same), not 600000. */
+export function withReadableDurations(value: unknown, path = ''): unknown {
+  if (typeof value === 'number' && DURATION_PATHS.has(path)) return ms(value);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withReadableDurations(v, path ? `${path}.${k}` : k)]));
+}
+
 export function register(program: Command): void {
   const recipes = program.command('recipes').description('reusable, parameterized workload templates (built-in and from --recipes-dir / GPUFLOW_RECIPES_DIR)');
   const dirOption = ['--recipes-dir <dir>', 'also look for recipes (*.yaml) here, before the built-in ones (repeatable)', collectList] as const;
@@ -99,6 +121,6 @@ export function register(program: Command): void {
     .action((name: string, o: { param?: Record<string, string>; recipesDir?: string[]; json?: boolean }) => {
       useRecipesDirs(o.recipesDir);
       const spec = parseWorkloadSpec({ recipe: { name, params: o.param ?? {} } });
-      console.log(o.json ? JSON.stringify(spec) : stringify(spec));
+      console.log(o.json ? JSON.stringify(spec) : stringify(withReadableDurations(spec)));
     });
 }

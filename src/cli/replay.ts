@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fetchHistoryItem, formatReplayReport, historyJSON, loadHistoryFile, replayHistories, type HistoryItem } from '../replay/replay.js';
+import type { HistoryItem } from '../replay/replay.js';
 import { collectList, withGpuflowClient } from './cliContext.js';
 
 export function register(program: Command): void {
@@ -18,6 +18,8 @@ export function register(program: Command): void {
     .option('--workflows <path>', 'replay against this workflow module or bundle instead of the built-in one')
     .option('--json', 'machine-readable output')
     .action(async (workflowId: string | undefined, o: { runId?: string; history?: string[]; save?: string; workflows?: string; json?: boolean }, cmd: Command) => {
+      // The replayer (@temporalio/worker, the workflow bundle) loads only for this command.
+      const { fetchHistoryItem, formatReplayReport, historyJSON, loadHistoryFile, replayHistories } = await import('../replay/replay.js');
       const items: HistoryItem[] = [];
       for (const f of o.history ?? []) items.push(loadHistoryFile(f, o.history!.length === 1 ? workflowId : undefined));
       if (items.length === 0) {

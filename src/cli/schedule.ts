@@ -6,6 +6,12 @@ import type { WorkloadScheduleDescription } from '../client/schedules.js';
 import { collectList, collectParam, withGpuflowClient } from './cliContext.js';
 import { loadRunTarget } from './runTarget.js';
 
+/** "2026-12-04 09:00:00 Europe/Berlin": in the schedule's time zone when it has one, else the local one. */
+export function zonedTime(t: Date, timeZone?: string): string {
+  const f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: timeZone ? undefined : 'short' });
+  return `${f.format(t)}${timeZone ? ` ${timeZone}` : ''}`;
+}
+
 function formatDescription(d: WorkloadScheduleDescription): string {
   const row = (k: string, v: string) => `${k.padEnd(18)}${v}`;
   return [
@@ -19,8 +25,8 @@ function formatDescription(d: WorkloadScheduleDescription): string {
     row('max duration', d.spec?.lifecycle.maxDuration ? ms(d.spec.lifecycle.maxDuration) : '-'),
     row('runs', `${d.actionsTaken} started, ${d.skippedOverlap} skipped (overlap), ${d.missedCatchupWindow} missed (catch-up window)`),
     row('running', d.runningWorkloads.join(', ') || '-'),
-    row('next', d.nextRuns.map((t) => t.toISOString()).join(', ') || '-'),
-    ...d.recentRuns.map((r, i) => row(i === 0 ? 'recent' : '', `${r.workloadId} at ${r.startedAt.toISOString()}`)),
+    row('next', d.nextRuns.map((t) => zonedTime(t, d.timezone)).join(', ') || '-'),
+    ...d.recentRuns.map((r, i) => row(i === 0 ? 'recent' : '', `${r.workloadId} at ${zonedTime(r.startedAt, d.timezone)}`)),
   ].join('\n');
 }
 
@@ -85,7 +91,7 @@ export function register(program: Command): void {
         if (o.json) return console.log(JSON.stringify(rows));
         console.log(['SCHEDULE'.padEnd(28), 'STATE'.padEnd(7), 'WHEN'.padEnd(24), 'WORKLOAD'.padEnd(20), 'NEXT RUN'].join(' '));
         for (const r of rows) {
-          console.log([r.scheduleId.padEnd(28), (r.paused ? 'paused' : 'active').padEnd(7), r.when.padEnd(24), (r.workload ?? '').padEnd(20), r.nextRuns[0]?.toISOString() ?? '-'].join(' '));
+          console.log([r.scheduleId.padEnd(28), (r.paused ? 'paused' : 'active').padEnd(7), r.when.padEnd(24), (r.workload ?? '').padEnd(20), (r.nextRuns[0] ? zonedTime(r.nextRuns[0], r.timezone) : '-')].join(' '));
         }
       });
     });

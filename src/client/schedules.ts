@@ -32,6 +32,8 @@ export interface WorkloadScheduleInfo {
   project?: string;
   nextRuns: Date[];
   recentRuns: ScheduleRun[];
+  /** IANA time zone of a cron schedule (next runs are shown in it). */
+  timezone?: string;
 }
 
 export interface WorkloadScheduleDescription extends WorkloadScheduleInfo {
@@ -41,7 +43,6 @@ export interface WorkloadScheduleDescription extends WorkloadScheduleInfo {
   executionTimeoutMs?: number;
   /** The validated workload spec each run starts with. */
   spec?: WorkloadSpec;
-  timezone?: string;
   runningWorkloads: string[];
   actionsTaken: number;
   skippedOverlap: number;
@@ -63,7 +64,7 @@ function runsOf(recent: ScheduleDescription['info']['recentActions']): ScheduleR
 }
 
 export class WorkloadScheduleHandle {
-  constructor(readonly scheduleId: string, private readonly handle: ScheduleHandle) {}
+  constructor(readonly scheduleId: string, private readonly handle: ScheduleHandle, private readonly workflows?: Client['workflow']) {}
 
   async describe(): Promise<WorkloadScheduleDescription> {
     const d = await this.handle.describe();
@@ -84,13 +85,32 @@ export class WorkloadScheduleHandle {
       ...(d.action.workflowExecutionTimeout !== undefined ? { executionTimeoutMs: Number(d.action.workflowExecutionTimeout) } : {}),
       ...(args?.[0]?.spec ? { spec: args[0].spec } : {}),
       ...(d.spec.timezone ? { timezone: d.spec.timezone } : {}),
-      runningWorkloads: d.info.runningActions.map((a) => a.workflow.workflowId),
+      runningWorkloads: await this.running(d),
       actionsTaken: d.info.numActionsTaken,
       skippedOverlap: d.info.numActionsSkippedOverlap,
       missedCatchupWindow: d.info.numActionsMissedCatchupWindow,
       createdAt: d.info.createdAt,
     };
   }
+  /**
+   * The schedule's running actions lag a run started by `trigger`: the recent runs whose workflow
+   * still runs count too.
+   */
+  private async running(d: ScheduleDescription): Promise<string[]> {
+    const ids = new Set(d.info.runningActions.map((a) => a.workflow.workflowId));
+    if (this.workflows) {
+      const workflows = this.workflows;
+      await Promise.all(
+        d.info.recentActions.slice(-10).map(async (a) => {
+          const w = a.action.workflow;
+          const desc = await workflows.getHandle(w.workflowId, w.firstExecutionRunId).describe().catch(() => undefined);
+          if (desc?.status.name === 'RUNNING') ids.add(w.workflowId);
+        }),
+      );
+    }
+    return [...ids];
+  }
+
   pause(note = 'paused with gpuflow'): Promise<void> {
     return this.handle.pause(note);
   }
@@ -114,11 +134,11 @@ export class WorkloadSchedules {
   async create(input: WorkloadScheduleInput): Promise<WorkloadScheduleHandle> {
     const { options } = planSchedule(input, this.taskQueue);
     const h = await this.temporal.schedule.create(options);
-    return new WorkloadScheduleHandle(h.scheduleId, h);
+    return new WorkloadScheduleHandle(h.scheduleId, h, this.temporal.workflow);
   }
 
   handle(scheduleId: string): WorkloadScheduleHandle {
-    return new WorkloadScheduleHandle(scheduleId, this.temporal.schedule.getHandle(scheduleId));
+    return new WorkloadScheduleHandle(scheduleId, this.temporal.schedule.getHandle(scheduleId), this.temporal.workflow);
   }
 
   /** gpuflow's schedules (those whose action starts workloadWorkflow), optionally of one project. */
@@ -137,6 +157,7 @@ export class WorkloadSchedules {
         ...(typeof memo.project === 'string' ? { project: memo.project } : {}),
         nextRuns: s.info.nextActionTimes,
         recentRuns: runsOf(s.info.recentActions),
+        ...((s.spec as { timezone?: string } | undefined)?.timezone ? { timezone: (s.spec as { timezone: string }).timezone } : {}),
       });
     }
     return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));

@@ -21,9 +21,11 @@ import type { LocalCatalogInput } from '../../src/providers/local/daemon/catalog
 import { LocalCatalogSchema } from '../../src/providers/local/daemon/catalog.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { loadOrCreateSshKey } from '../../src/ssh/keyStore.js';
-import { connectWorker } from '../../src/temporal/connect.js';
+import { connectWorker } from '../../src/temporal/connectWorker.js';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer.js';
 import { createGpuflowWorker } from '../../src/worker/worker.js';
+import { LocalLogStore } from '../../src/logs/localStore.js';
+import { CatalogContentStore } from '../../src/catalog/sync/contentStore.js';
 import { TEST_CATALOG } from './testCatalog.js';
 
 export interface TestEnv {
@@ -37,6 +39,8 @@ export interface TestEnv {
   sshKeyFile: string;
   /** Env vars for a child gpuflow process pointed at this environment. */
   childEnv: NodeJS.ProcessEnv;
+  /** The environment's catalog content store (its home's `catalogs`, as its child processes'). */
+  catalogs: CatalogContentStore;
   startWorker(): Promise<Worker>;
   /**
    * `fromDist`: the compiled worker with its prebuilt bundle (npm run build), as in production.
@@ -77,7 +81,12 @@ export async function startTestEnv(
   const sshKey = loadOrCreateSshKey(sshKeyFile);
   const taskQueue = opts.taskQueue ?? `gpuflow-test-${randomBytes(4).toString('hex')}`;
   const temporal = temporalConfigFromEnv({ address: server.address, namespace: server.namespace, taskQueue });
-  const client = await GpuflowClient.connect(temporal);
+  // The log store of the environment's own home (as its child processes', GPUFLOW_HOME below), not the user's.
+  const logDir = process.env.GPUFLOW_LOG_DIR ?? join(dir, 'home', 'logs');
+  const logStore = new LocalLogStore(logDir);
+  // Likewise its catalog content store ($GPUFLOW_HOME/catalogs of the child processes).
+  const catalogs = new CatalogContentStore(join(dir, 'home', 'catalogs'));
+  const client = await GpuflowClient.connect(temporal, { logStore });
   const workers: Worker[] = [];
   const runs: Promise<void>[] = [];
   const children: ChildProcess[] = [];
@@ -87,6 +96,7 @@ export async function startTestEnv(
     TEMPORAL_NAMESPACE: server.namespace,
     GPUFLOW_TASK_QUEUE: taskQueue,
     GPUFLOW_HOME: join(dir, 'home'),
+    GPUFLOW_CATALOG_DIR: catalogs.location,
     GPUFLOW_LOG_LEVEL: 'warn',
   };
 
@@ -100,9 +110,17 @@ export async function startTestEnv(
     connectionsFile,
     sshKeyFile,
     childEnv,
+    catalogs,
     async startWorker() {
       const connection = await connectWorker(temporal);
-      const worker = await createGpuflowWorker({ connection, temporal, registry: ProviderRegistry.fromConnections(connections), sshKey });
+      const worker = await createGpuflowWorker({
+        connection,
+        temporal,
+        registry: ProviderRegistry.fromConnections(connections),
+        sshKey,
+        logs: { store: logStore, maxAttemptBytes: 256_000_000, retentionMs: 30 * 86_400_000 },
+        catalogs,
+      });
       workers.push(worker);
       runs.push(worker.run().finally(() => connection.close()));
       return worker;
@@ -112,7 +130,8 @@ export async function startTestEnv(
       const child = spawn(
         process.execPath,
         [...(spawnOpts.nodeArgs ?? []), ...entry, 'worker', '--connections', connectionsFile, '--ssh-key', sshKeyFile],
-        { env: { ...childEnv, ...spawnOpts.env }, stdio: spawnOpts.captureOutput ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'] },
+        // A test that reads the worker's logs reads them from its stdout, not GPUFLOW_LOG_FILE.
+        { env: { ...childEnv, ...(spawnOpts.captureOutput ? { GPUFLOW_LOG_FILE: undefined } : {}), ...spawnOpts.env }, stdio: spawnOpts.captureOutput ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'] },
       );
       children.push(child);
       return child;
@@ -133,11 +152,18 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    // One call that hangs (a query no worker answers) must not outlast the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the last check did not answer before the deadline')), Math.max(1, deadline - Date.now()));
+    });
     try {
-      const v = await fn();
+      const v = await Promise.race([fn(), late]);
       if (v) return v;
     } catch (e) {
       lastError = e;
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

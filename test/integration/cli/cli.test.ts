@@ -56,6 +56,6 @@ describe('gpuflow CLI', () => {
     assert.equal(JSON.parse(st.stdout).state, 'terminated');
     const human = await gpuflow('status', result.workloadId);
     assert.match(human.stdout, /state\s+terminated \(succeeded\)/);
-    assert.match(human.stdout, /cost so far\s+0\.\d+ USD/);
+    assert.match(human.stdout, /\ncost\s+0\.\d+ USD/);
   });
 });

@@ -79,7 +79,8 @@ describe('gpuflow providers', () => {
   it('never takes a key as a flag value, and names the fix for bad input', async () => {
     const flag = await gpuflow(['providers', 'add', 'lambda', '--name', 'x', '--api-key', lambdaKey]);
     assert.equal(flag.code, 1);
-    assert.match(flag.stderr, /unknown option '--api-key'/);
+    assert.match(flag.stderr, /there is no --api-key: .*use --api-key-stdin/);
+    assert.ok(!flag.stderr.includes(lambdaKey), 'the key is not echoed back');
     const none = await gpuflow(['providers', 'add', 'lambda', '--name', 'x', '--base-url', replica.url]);
     assert.match(none.stderr, /exactly one of --api-key-stdin .* or --api-key-env VAR/);
     const bad = await gpuflow(['providers', 'add', 'lambda', '--name', 'X y', '--api-key-env', 'K', '--spending-cap', '10/year', '--region-prefer', 'eu west'], { K: lambdaKey });
