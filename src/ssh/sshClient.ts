@@ -87,6 +87,8 @@ function execOn(conn: ssh2.Client, command: string, opts: ExecOptions, onTimeout
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
+      // A long activity's signal outlives many calls: a timed-out call must not leave its listener on it.
+      opts.signal?.removeEventListener('abort', onAbort);
       onTimeout();
       reject(new Error(`ssh command timed out after ${timeoutMs} ms`));
     }, timeoutMs);
@@ -120,6 +122,7 @@ function execOn(conn: ssh2.Client, command: string, opts: ExecOptions, onTimeout
         const input = opts.stdin;
         input.on('error', (e: Error) => {
           clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
           onTimeout();
           reject(e);
         });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
 import { after, before, it } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
 import { SshSession, sshExec, type SshTarget } from '../../../src/ssh/sshClient.js';
@@ -54,4 +55,18 @@ it('without a reason it is still an error that says it was aborted', async () =>
   setTimeout(() => ac.abort(), 300);
   // A reason-less abort() sets a DOMException reason, which is an Error: that is what comes back.
   await assert.rejects(sshExec(target, 'sleep 30', { timeoutMs: 60_000, signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+});
+
+it('calls that end (done or timed out) leave no listener on a long-lived signal', async () => {
+  // A job's activity signal lives as long as the job and sees a poll every few seconds.
+  const ac = new AbortController();
+  const session = new SshSession(target);
+  try {
+    for (let i = 0; i < 3; i++) await session.exec('true', { signal: ac.signal });
+    await assert.rejects(session.exec('sleep 30', { timeoutMs: 300, signal: ac.signal }), /timed out after 300 ms/);
+  } finally {
+    session.close();
+  }
+  await assert.rejects(sshExec(target, 'sleep 30', { timeoutMs: 300, signal: ac.signal }), /timed out after 300 ms/);
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
 });
