@@ -58,6 +58,8 @@ export const AZURE_ERROR_TABLE: Readonly<Record<string, AzureErrorRule>> = {
   invalid_client: { kind: 'auth', scope: 'provider' },
   unauthorized_client: { kind: 'auth', scope: 'provider' },
   invalid_request: { kind: 'auth', scope: 'provider' },
+  invalid_scope: { kind: 'auth', scope: 'provider' },
+  unsupported_grant_type: { kind: 'auth', scope: 'provider' },
   // Throttling (ARM: 429 with Retry-After).
   TooManyRequests: { kind: 'throttle' },
   SubscriptionRequestsThrottled: { kind: 'throttle' },
@@ -99,7 +101,12 @@ interface SdkErrorLike {
   statusCode?: number;
   response?: { headers?: { get?(name: string): string | undefined } };
   errorResponse?: { error?: string; errorDescription?: string };
+  /** MSAL's errors (ServerError: the token endpoint's OAuth `error`, e.g. invalid_client). */
+  errorCode?: string;
 }
+
+/** @azure/identity's and MSAL's error names: the token request failed, so nothing on this provider works. */
+const IDENTITY_ERRORS = new Set(['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError', 'ServerError', 'ClientAuthError']);
 
 /** The Azure error code of an SDK error: RestError's `code`, a failed LRO's code, or identity's OAuth error. */
 export function azureErrorCode(e: unknown): string {
@@ -108,7 +115,10 @@ export function azureErrorCode(e: unknown): string {
   const lro = LRO_FAILED.exec(x.message ?? '');
   if (lro) return lro[1]!;
   if (x.name === 'AuthenticationError' && x.errorResponse?.error) return x.errorResponse.error;
-  return '';
+  if (typeof x.errorCode === 'string' && x.errorCode) return x.errorCode;
+  // MSAL's message leads with the OAuth error: "invalid_client: Error(s): 7000215 - …".
+  const oauth = /^(invalid_client|unauthorized_client|invalid_request|invalid_scope|unsupported_grant_type):/.exec(x.message ?? '');
+  return oauth ? oauth[1]! : '';
 }
 
 export function azureHttpStatus(e: unknown): number | undefined {
@@ -162,7 +172,7 @@ export function azureErrorFrom(e: unknown, what: string): CloudError {
   const rule = code ? AZURE_ERROR_TABLE[code] : undefined;
   if (status === 404 && (!rule || rule.kind === 'not-found')) return new ResourceNotFoundError(message);
   if (rule) return fromRule(rule, message, e);
-  if (x.name === 'AuthenticationError' || x.name === 'CredentialUnavailableError' || x.name === 'AggregateAuthenticationError') return new AuthenticationError(message);
+  if (IDENTITY_ERRORS.has(x.name ?? '')) return new AuthenticationError(message);
   if (status === undefined) {
     // A failed long-running operation with a code the table does not know: the request was refused.
     if (lro) return new InvalidRequestError(message);
