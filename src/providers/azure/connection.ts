@@ -25,6 +25,10 @@ export const AzureConnectionSchema = z
     caFile: z.string().min(1).optional(),
     catalogFile: z.string().min(1).optional(),
     image: z.string().optional(),
+    /** How often a long-running operation is polled when Azure names no Retry-After (default 2 s). */
+    pollIntervalMs: z.number().int().positive().optional(),
+    /** How often a running VM is polled (default 5 s). */
+    instancePollMs: z.number().int().positive().optional(),
   })
   .strict();
 export type AzureConnection = z.output<typeof AzureConnectionSchema>;
@@ -41,6 +45,8 @@ function azureCredentialFromConnection(c: AzureConnection, secret: string): Azur
     ...(c.caFile ? { caFile: c.caFile } : {}),
     ...(c.catalogFile ? { catalogFile: c.catalogFile } : {}),
     ...(c.image ? { image: c.image } : {}),
+    ...(c.pollIntervalMs ? { pollIntervalMs: c.pollIntervalMs } : {}),
+    ...(c.instancePollMs ? { instancePollMs: c.instancePollMs } : {}),
     ...(c.testReplica ? { testReplica: true } : {}),
   });
 }

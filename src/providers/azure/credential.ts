@@ -62,8 +62,8 @@ export const AzureCredentialOptionsSchema = z
     pollIntervalMs: z.number().int().positive().default(2_000),
     /** How long a create waits for the VM's PUT to finish; default 15 min (GPU VMs take minutes). */
     operationTimeoutMs: z.number().int().positive().default(15 * 60_000),
-    /** How often callers should poll an instance; default 10 s. */
-    instancePollMs: z.number().int().positive().default(10_000),
+    /** How often callers should poll an instance; default 5 s. */
+    instancePollMs: z.number().int().positive().default(5_000),
     /** Test only: the endpoint is the local replica (test/replicas/azure); refused unless endpoint and authorityHost are loopback URLs. */
     testReplica: z.boolean().default(false),
   })
