@@ -48,6 +48,15 @@ export type PowerState = (typeof POWER_STATES)[number];
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
+/** What each field of the service principal is, and where `az` shows it (messages of the schema). */
+const SP_FIELDS = {
+  tenantId: 'tenantId must be the Microsoft Entra tenant ID (a GUID, "tenant" in az ad sp create-for-rbac output)',
+  clientId: 'clientId must be the application (client) ID of the service principal (a GUID, "appId" in az ad sp create-for-rbac output)',
+  clientSecret: 'clientSecret must be the service principal\'s client secret ("password" in az ad sp create-for-rbac output)',
+  subscriptionId: 'subscriptionId must be the Azure subscription ID (a GUID, az account show --query id)',
+} as const;
+const guid = (message: string) => z.string({ message }).regex(GUID, message);
+
 /**
  * A service principal as `az ad sp create-for-rbac` prints it (appId, password, tenant) plus the
  * subscription, in the secret file or credential-store entry. Both the CLI's names and the SDK's
@@ -55,10 +64,10 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
  */
 export const AzureServicePrincipalSchema = z
   .object({
-    tenantId: z.string().regex(GUID, 'tenantId must be the Microsoft Entra tenant ID (a GUID, "tenant" in az ad sp create-for-rbac output)'),
-    clientId: z.string().regex(GUID, 'clientId must be the application (client) ID of the service principal (a GUID, "appId" in az ad sp create-for-rbac output)'),
-    clientSecret: z.string().min(1, 'clientSecret must be the service principal\'s client secret ("password" in az ad sp create-for-rbac output)'),
-    subscriptionId: z.string().regex(GUID, 'subscriptionId must be the Azure subscription ID (a GUID, az account show --query id)'),
+    tenantId: guid(SP_FIELDS.tenantId),
+    clientId: guid(SP_FIELDS.clientId),
+    clientSecret: z.string({ message: SP_FIELDS.clientSecret }).min(1, SP_FIELDS.clientSecret),
+    subscriptionId: guid(SP_FIELDS.subscriptionId),
   })
   .strict();
 export type AzureServicePrincipal = z.infer<typeof AzureServicePrincipalSchema>;
