@@ -8,6 +8,7 @@ import type { ProviderAdapter } from './adapter/adapter.js';
 import { awsAdapter } from './aws/connection.js';
 import { fluidstackAdapter } from './fluidstack/connection.js';
 import { gcpAdapter } from './gcp/connection.js';
+import { nebiusAdapter } from './nebius/connection.js';
 import { lambdaAdapter } from './lambda/connection.js';
 import { localAdapter } from './local/connection.js';
 import { runpodAdapter } from './runpod/connection.js';
@@ -15,7 +16,7 @@ import { shadeformAdapter } from './shadeform/connection.js';
 import { sshFleetAdapter } from './ssh/connection.js';
 import { vastaiAdapter } from './vastai/connection.js';
 
-export const PROVIDER_ADAPTERS = [localAdapter, lambdaAdapter, shadeformAdapter, fluidstackAdapter, runpodAdapter, vastaiAdapter, awsAdapter, gcpAdapter, sshFleetAdapter] as const;
+export const PROVIDER_ADAPTERS = [localAdapter, lambdaAdapter, shadeformAdapter, fluidstackAdapter, runpodAdapter, vastaiAdapter, awsAdapter, gcpAdapter, nebiusAdapter, sshFleetAdapter] as const;
 
 type Adapters = typeof PROVIDER_ADAPTERS;
 
