@@ -173,6 +173,7 @@ export class NebiusClient extends CredentialBoundClient<NebiusCredential> implem
     const what = `nebius ${service === 'instances' ? 'InstanceService' : 'OperationService'}.${method}`;
     const st = await this.stubs();
     for (let attempt = 1; ; attempt++) {
+      NEBIUS_LOGGER().debug({ what, method, attempt }, 'nebius api call');
       try {
         return await new Promise<T>((resolve, reject) => {
           const fn = (st[service] as unknown as Record<string, Unary>)[method]!.bind(st[service]);

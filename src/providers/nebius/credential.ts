@@ -16,9 +16,6 @@ import { DEFAULT_NEBIUS_PRICE_FILE } from './catalog.js';
 import { NebiusClient, NEBIUS_CAPABILITIES } from './client.js';
 import { NEBIUS_REGIONS } from './regions.js';
 
-const regionName = z.string().refine((r) => r in NEBIUS_REGIONS, {
-  message: `projects keys are Nebius regions in the adapter's region → country table (src/providers/nebius/regions.ts: ${Object.keys(NEBIUS_REGIONS).join(', ')})`,
-});
 
 const RegionProjectSchema = z
   .object({
@@ -38,7 +35,14 @@ export const NebiusCredentialOptionsSchema = z
     /** An IAM access token. Never logged. */
     iamToken: z.string({ message: 'iamToken is required: an IAM access token (`nebius iam get-access-token`)' }).min(20, 'iamToken looks too short for a Nebius IAM access token'),
     /** Region → its project and subnet, e.g. {"eu-north1": {projectId, subnetId}}. */
-    projects: z.record(regionName, RegionProjectSchema).refine((p) => Object.keys(p).length > 0, 'projects must map at least one region such as eu-north1 to its project and subnet'),
+    projects: z
+      .record(z.string(), RegionProjectSchema)
+      .refine((p) => Object.keys(p).length > 0, 'projects must map at least one region such as eu-north1 to its project and subnet')
+      .superRefine((p, ctx) => {
+        for (const r of Object.keys(p)) {
+          if (!(r in NEBIUS_REGIONS)) ctx.addIssue({ code: 'custom', path: [r], message: `"${r}" is not a Nebius region in the adapter's region → country table (src/providers/nebius/regions.ts: ${Object.keys(NEBIUS_REGIONS).join(', ')})` });
+        }
+      }),
     /** Compute's gRPC endpoint; tests point it at the replica. */
     endpoint: endpointOption.default(DEFAULT_NEBIUS_ENDPOINT),
     /** TLS to the endpoint (default on); off only for a loopback replica. */
