@@ -4,6 +4,7 @@
  * adapter reads and writes (proto-loader's JS mapping: camelCase fields, enums as strings, int64
  * as strings, oneofs named in a virtual field).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
 import type { Options } from '@grpc/proto-loader';
@@ -11,7 +12,8 @@ import type { Options } from '@grpc/proto-loader';
 export const NEBIUS_PROVIDER_ID = 'nebius';
 /** Compute's public endpoint (Nebius routes each service by its own host). */
 export const DEFAULT_NEBIUS_ENDPOINT = 'compute.api.nebius.cloud:443';
-export const PROTO_DIR = join(import.meta.dirname, 'protos');
+/** The vendored protos: next to this file under src/, or (compiled to dist/) in the package's src/ copy. */
+export const PROTO_DIR = existsSync(join(import.meta.dirname, 'protos')) ? join(import.meta.dirname, 'protos') : join(import.meta.dirname, '..', '..', '..', 'src', 'providers', 'nebius', 'protos');
 export const PROTO_FILES = ['nebius/compute/v1/instance_service.proto', 'nebius/common/v1/operation_service.proto'];
 /** How the adapter and the replica map messages to JS: both use the same, so they agree on shapes. */
 export const PROTO_LOADER_OPTIONS: Options = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };

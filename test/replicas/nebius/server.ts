@@ -64,7 +64,10 @@ export interface NebiusReplicaOptions {
 }
 
 export interface NebiusReplicaAdmin {
+  /** The instance, deleted ones included (their last state). */
   instance(id: string): ReplicaNebiusInstance | undefined;
+  /** Whether the instance still exists (not deleted). */
+  exists(id: string): boolean;
   /** Every instance ever created, deleted ones included. */
   everInstances(): ReplicaNebiusInstance[];
   /** Create operations of this platform in this region finish RESOURCE_EXHAUSTED (no capacity). */
@@ -331,6 +334,7 @@ export async function startNebiusReplica(opts: NebiusReplicaOptions): Promise<Ne
 
   const admin: NebiusReplicaAdmin = {
     instance: (id) => instances.get(id) ?? ever.find((x) => x.metadata.id === id),
+    exists: (id) => instances.has(id),
     everInstances: () => [...ever],
     capacityOff: (platform, region) => void noCapacity.add(`${platform}/${region}`),
     capacityOn: (platform, region) => void noCapacity.delete(`${platform}/${region}`),

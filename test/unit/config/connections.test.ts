@@ -47,6 +47,7 @@ describe('connection schema', () => {
       fluidstack: { regions: [{ name: 'finland-1', projectId: '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f', country: 'FI' }], prices: {} },
       aws: { regions: ['us-east-1'] },
       gcp: { regions: ['us-central1'], project: 'my-project' },
+      nebius: { projects: { 'eu-north1': { projectId: 'project-e00abc', subnetId: 'vpcsubnet-e00abc' } } },
       ssh: { hosts: [{ host: 'gpu1', user: 'ml', identityFile: '/k' }], country: 'DEU', pricePerGpuHour: '1.00' },
     };
     for (const a of PROVIDER_ADAPTERS) {
