@@ -266,6 +266,8 @@ export class NebiusClient extends CredentialBoundClient<NebiusCredential> implem
       if (!(isCloudError(e) && isGrpcError(e.cause) && e.cause.code === GrpcStatus.ALREADY_EXISTS)) throw e;
       // The name is the refId's: the instance is this create's, made by a try whose answer was lost.
       const existing = await this.call<NebiusInstance>('instances', 'GetByName', { parentId: project.projectId, name });
+      const owner = existing.metadata?.labels?.[NEBIUS_LABEL_KEYS.refId];
+      if (owner !== refLabel) throw new InvalidRequestError(`nebius ${a.location}: instance ${name} exists for another refId (${owner ?? 'unlabelled'}); delete it or use another refId`);
       return nebiusInstance(existing, a.location, this.credential);
     }
     const done = await this.waitOperation(op, 'Create');

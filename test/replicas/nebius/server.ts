@@ -76,6 +76,8 @@ export interface NebiusReplicaAdmin {
   setGpuQuota(region: string, gpus: number): void;
   /** The next `count` calls of `method` (e.g. "Create") fail with this gRPC status. */
   failNext(method: string, code: grpc.status, message: string, count?: number): void;
+  /** The next List answers from before the newest instance was made (a listing that lags a create). */
+  staleListNext(): void;
   /** Nebius takes a preemptible instance back: its machine goes, it is STOPPED. */
   preempt(id: string): Promise<void>;
   /** Calls received, by method; and the authorization values seen (to check no other secret travels). */
@@ -121,6 +123,7 @@ export async function startNebiusReplica(opts: NebiusReplicaOptions): Promise<Ne
   const faults: { method: string; code: grpc.status; message: string; count: number }[] = [];
   const calls: { method: string; code: grpc.status }[] = [];
   const pending = new Set<Promise<unknown>>();
+  let staleLists = 0;
 
   function track(p: Promise<unknown>): void {
     pending.add(p);
@@ -267,7 +270,9 @@ export async function startNebiusReplica(opts: NebiusReplicaOptions): Promise<Ne
     },
     List: async (req: { parentId: string; pageSize: string; pageToken: string }) => {
       projectOf(req.parentId);
-      const all = [...instances.values()].filter((x) => x.metadata.parentId === req.parentId).sort((a, b) => a.metadata.id.localeCompare(b.metadata.id));
+      const newest = staleLists > 0 ? ever[ever.length - 1] : undefined;
+      if (staleLists > 0) staleLists--;
+      const all = [...instances.values()].filter((x) => x.metadata.parentId === req.parentId && x !== newest).sort((a, b) => a.metadata.id.localeCompare(b.metadata.id));
       await Promise.all(all.map(refresh));
       const size = Math.min(Number(req.pageSize) || 100, 1000);
       const start = req.pageToken ? Number(Buffer.from(req.pageToken, 'base64url').toString()) : 0;
@@ -339,6 +344,7 @@ export async function startNebiusReplica(opts: NebiusReplicaOptions): Promise<Ne
     capacityOff: (platform, region) => void noCapacity.add(`${platform}/${region}`),
     capacityOn: (platform, region) => void noCapacity.delete(`${platform}/${region}`),
     setGpuQuota: (region, gpus) => void (quota[region] = gpus),
+    staleListNext: () => void staleLists++,
     failNext: (method, code, message, count = 1) => void faults.push({ method, code, message, count }),
     async preempt(id) {
       const i = find(id);
