@@ -34,7 +34,7 @@ export function loadNebiusServices(): Promise<NebiusServices> {
   return services;
 }
 
-/** Default boot image family: Nebius's Ubuntu 22.04 with CUDA 12 drivers (docs.nebius.com/compute/storage/boot-disk-images). */
+/** Default boot image family: Nebius's Ubuntu 22.04 with CUDA 12 drivers (its public image families; `imageFamily` overrides). */
 export const DEFAULT_IMAGE_FAMILY = 'ubuntu22.04-cuda12';
 export const DEFAULT_SSH_USER = 'gpuflow';
 export const DEFAULT_BOOT_DISK_GIB = 200;

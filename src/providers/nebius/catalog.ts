@@ -1,9 +1,9 @@
 /**
  * Nebius's GPU offers as the contract's instance types. Compute has no price API, so prices come
  * from a price table: SkyPilot's Nebius catalog (data/skypilot-catalog/nebius/vms.csv, provenance in
- * data/skypilot-catalog/MANIFEST.md), which carries Nebius's published on-demand per-hour prices
- * (nebius.com/prices: e.g. H100 SXM $2.95 per GPU-hour, H200 SXM $3.50) and, for H100/H200, the
- * preemptible price. A row is `<platform>_<preset>` (e.g. `gpu-h100-sxm_8gpu-128vcpu-1600gb`),
+ * data/skypilot-catalog/MANIFEST.md), which records Nebius's published on-demand per-hour prices
+ * (nebius.com/prices; in the file e.g. H100 SXM $2.95 per GPU-hour, H200 SXM $3.50, B200 $5.50)
+ * and, for H100/H200, the preemptible price ($1.25, $1.45 per GPU-hour). A row is `<platform>_<preset>` (e.g. `gpu-h100-sxm_8gpu-128vcpu-1600gb`),
  * which is what Compute's `ResourcesSpec {platform, preset}` takes; the contract type keeps that
  * name. CPU-only rows are left out (gpuflow places GPU workloads).
  */

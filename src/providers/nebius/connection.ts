@@ -25,7 +25,7 @@ export const nebiusAdapter = defineProviderAdapter({
   connectionSchema: NebiusConnectionSchema,
   secretFileField: 'apiKeyFile',
   urlField: 'endpoint',
-  // Nebius bills VMs per second (docs.nebius.com/compute/resources/pricing: "billed per second"); no minimum stated.
+  // Per second, no minimum: an assumption not checked here against Nebius's billing terms; a connection's `billing` overrides it.
   defaultBilling: { granularity: 'second', minimumSeconds: 0 },
   credential: (c, secret) =>
     new NebiusCredential({
