@@ -9,6 +9,7 @@ import { awsAdapter } from './aws/connection.js';
 import { fluidstackAdapter } from './fluidstack/connection.js';
 import { azureAdapter } from './azure/connection.js';
 import { gcpAdapter } from './gcp/connection.js';
+import { nebiusAdapter } from './nebius/connection.js';
 import { lambdaAdapter } from './lambda/connection.js';
 import { localAdapter } from './local/connection.js';
 import { runpodAdapter } from './runpod/connection.js';
@@ -16,7 +17,7 @@ import { shadeformAdapter } from './shadeform/connection.js';
 import { sshFleetAdapter } from './ssh/connection.js';
 import { vastaiAdapter } from './vastai/connection.js';
 
-export const PROVIDER_ADAPTERS = [localAdapter, lambdaAdapter, shadeformAdapter, fluidstackAdapter, runpodAdapter, vastaiAdapter, awsAdapter, gcpAdapter, azureAdapter, sshFleetAdapter] as const;
+export const PROVIDER_ADAPTERS = [localAdapter, lambdaAdapter, shadeformAdapter, fluidstackAdapter, runpodAdapter, vastaiAdapter, awsAdapter, gcpAdapter, azureAdapter, nebiusAdapter, sshFleetAdapter] as const;
 
 type Adapters = typeof PROVIDER_ADAPTERS;
 

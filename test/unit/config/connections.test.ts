@@ -48,6 +48,7 @@ describe('connection schema', () => {
       aws: { regions: ['us-east-1'] },
       gcp: { regions: ['us-central1'], project: 'my-project' },
       azure: { regions: ['eastus'], resourceGroup: 'gpuflow' },
+      nebius: { projects: { 'eu-north1': { projectId: 'project-e00abc', subnetId: 'vpcsubnet-e00abc' } } },
       ssh: { hosts: [{ host: 'gpu1', user: 'ml', identityFile: '/k' }], country: 'DEU', pricePerGpuHour: '1.00' },
     };
     for (const a of PROVIDER_ADAPTERS) {
