@@ -8,7 +8,7 @@
  * count that load asks for. Requests go to the pooled replica with the fewest in flight; a request
  * that could not reach its replica (connection refused or reset before any response: a replica
  * just lost) is retried on another once it is safe to (no request body), and that replica is
- * ejected for a few seconds.
+ * ejected for a few seconds. Answers carry x-gpuflow-replica (who answered) and x-gpuflow-tries.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -60,6 +60,9 @@ export function startProxyServer(pool: ReplicaPool, counters: Counters): Server 
       return;
     }
     tried.add(member.id);
+    // Which replica answered, and on which try: for clients and tests, as a load balancer's trace headers.
+    res.setHeader('x-gpuflow-replica', member.id);
+    res.setHeader('x-gpuflow-tries', String(tried.size));
     const end = pool.begin(member.id);
     res.once('close', end);
     res.once('finish', () => counters.served++);

@@ -261,7 +261,8 @@ export async function serviceGroupWorkflow(input: ServiceGroupInput): Promise<Se
 
   function reconcile(): void {
     if (burst && Date.now() >= burst.untilMs) {
-      const before = desired();
+      // What the burst held the group at (desired() already leaves an expired burst out).
+      const before = clamp(Math.max(target, burst.replicas), min, max);
       burst = undefined;
       record('schedule-end', before, desired(), 'scheduled burst over');
     }
