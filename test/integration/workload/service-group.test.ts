@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { freePort, freeRange, groupSpec, healthyActive, loadGenerator, waitForMembers } from '../../helpers/serviceGroup.js';
-import { startTestEnv, type TestEnv } from '../../helpers/environment.js';
+import { startTestEnv, waitFor, type TestEnv } from '../../helpers/environment.js';
 
 let env: TestEnv;
 
