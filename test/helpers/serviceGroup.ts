@@ -71,10 +71,16 @@ export function loadGenerator(url: string, concurrency: number, maxMs: number) {
 export const healthyActive = (s: ServiceGroupStatus) => s.members.filter((m) => m.phase === 'active' && m.healthy).length;
 
 export async function waitForMembers(group: ServiceGroupHandle, what: string, pred: (s: ServiceGroupStatus) => boolean, timeoutMs = 60_000): Promise<ServiceGroupStatus> {
-  return waitFor(what, async () => {
-    const s = await group.status();
-    return pred(s) ? s : undefined;
-  }, timeoutMs);
+  let last: ServiceGroupStatus | undefined;
+  try {
+    return await waitFor(what, async () => {
+      last = await group.status();
+      return pred(last) ? last : undefined;
+    }, timeoutMs);
+  } catch (e) {
+    // What the group looked like when the wait gave up: which replica was stuck, and where.
+    throw new Error(`${(e as Error).message}; last status: ${JSON.stringify(last)}`);
+  }
 }
 
 export function groupSpec(name: string, port: number, endpointPort: number, extra: Record<string, unknown> = {}) {
