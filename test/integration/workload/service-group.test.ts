@@ -19,7 +19,7 @@ after(async () => {
   await env?.teardown();
 });
 
-it('scales 1 → 4 → 1 by update under load, replaces a lost replica, and fails no request', { timeout: 240_000 }, async (t) => {
+it('scales 1 → 4 → 1 by update under load, recovers a lost replica, replaces an ended one, and fails no request', { timeout: 240_000 }, async (t) => {
   const port = await freeRange(8);
   const endpointPort = await freePort();
   const group = await env.client.launchServiceGroup(groupSpec('svc-group', port, endpointPort));
@@ -56,6 +56,14 @@ it('scales 1 → 4 → 1 by update under load, replaces a lost replica, and fail
   assert.ok(victimNow ? victimNow.attempts.some((a) => a.outcome === 'interrupted') : recovered.replaced >= 1, 'the lost instance was replaced');
   assert.equal(load.stats.failed, failedBefore, `no request failed during the preemption: ${load.stats.errors.slice(0, 5).join('; ')}`);
 
+  // A replica whose workload ends unasked (stopped from outside the group) is replaced in its slot.
+  const gone = recovered.members.find((m) => !m.onDemand && m.workloadId !== victim.workloadId)!;
+  await env.client.handle(gone.workloadId).stop('test: ended outside the group');
+  const refilled = await waitForMembers(group, 'a replacement replica healthy in the same slot', (s) => healthyActive(s) === 4 && s.members.some((m) => m.replaces === gone.workloadId && m.healthy), 90_000);
+  assert.equal(refilled.replaced, 1);
+  assert.equal(refilled.members.find((m) => m.replaces === gone.workloadId)!.slot, gone.slot);
+  assert.equal(load.stats.failed, failedBefore, `no request failed while the replica was replaced: ${load.stats.errors.slice(0, 5).join('; ')}`);
+
   // Scale down under load: three replicas drain (out of the pool, requests finished) before they
   // stop. Slow requests in flight on them when the scale-down starts are answered by them, on the
   // first try: drained, not rescued by the proxy's retry.
@@ -73,7 +81,7 @@ it('scales 1 → 4 → 1 by update under load, replaces a lost replica, and fail
   for (const x of slowDone) assert.equal(x.body, `hello from ${x.replica}`);
   assert.equal(load.stats.retried, retriedBefore, 'no request needed a retry during the scale-down');
   const stats = await load.stop();
-  t.diagnostic(`load: ${stats.ok} ok (${stats.retried} on a second try, all while the replica was lost), ${stats.failed} failed`);
+  t.diagnostic(`load: ${stats.ok} ok (${stats.retried} on a second try, while a replica was lost or replaced), ${stats.failed} failed`);
   assert.equal(stats.failed, 0, `failed requests: ${stats.errors.slice(0, 5).join('; ')}`);
   assert.ok(stats.ok > 100, `enough traffic to mean something (${stats.ok})`);
   assert.deepEqual(back.scaleEvents.map((e) => [e.by, e.from, e.to]), [['start', 0, 1], ['manual', 1, 4], ['manual', 4, 1]]);
