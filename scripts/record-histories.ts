@@ -22,6 +22,7 @@ import { catalogStoreWorkflowId } from '../src/catalog/sync/messages.js';
 import { historyJSON } from '../src/replay/replay.js';
 import type { WorkloadHandle } from '../src/client/gpuflowClient.js';
 import { startTestEnv, waitFor, type TestEnv } from '../test/helpers/environment.js';
+import { freePort, freeRange, groupSpec, healthyActive, loadGenerator, waitForMembers } from '../test/helpers/serviceGroup.js';
 
 interface Case {
   /** What the history shows. */
@@ -115,6 +116,37 @@ const CASES: Record<string, Case> = {
       await env.admin.failHost((await wl.status()).instance!.cloudId, 'host failure');
       await settle(wl);
       return wl.workloadId;
+    },
+  },
+  'service-group': {
+    description: 'a service group: one replica, scaled to 2 by an update under requests, drained back to 1, then stopped (replicas drained first)',
+    async record(env) {
+      const group = await env.client.launchServiceGroup(groupSpec('hist-group', await freeRange(4), await freePort()));
+      await waitForMembers(group, 'one healthy replica', (s) => healthyActive(s) === 1 && !!s.endpoint, 90_000);
+      const load = loadGenerator(`http://${(await group.status()).endpoint}/?ms=20`, 2, 60_000);
+      await group.scale(2, 'history');
+      await waitForMembers(group, 'two healthy replicas', (s) => healthyActive(s) === 2, 90_000);
+      await group.scale(1, 'history');
+      await waitForMembers(group, 'back to one', (s) => s.members.length === 1, 90_000);
+      await load.stop();
+      await group.stop('history');
+      await group.result();
+      return group.groupId;
+    },
+  },
+  'service-scale': {
+    description: "a service group's scale schedule fires: serviceScaleWorkflow signals the group a burst",
+    async record(env) {
+      const group = await env.client.launchServiceGroup(groupSpec('hist-sched', await freeRange(4), await freePort(), { scale: [{ at: '0 0 1 1 *', replicas: 2, for: '5s' }] }));
+      await waitForMembers(group, 'one healthy replica', (s) => healthyActive(s) === 1, 90_000);
+      const schedule = env.client.temporal.schedule.getHandle(`${group.groupId}-scale-0`);
+      await schedule.trigger();
+      const runId = await waitFor('the scale workflow ran', async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId, 30_000, 250);
+      await env.client.temporal.workflow.getHandle(runId).result();
+      await waitForMembers(group, 'the burst seen', (s) => s.scaleEvents.some((e) => e.by === 'schedule'), 30_000);
+      await group.stop('history');
+      await group.result();
+      return runId;
     },
   },
   service: {
@@ -251,8 +283,10 @@ async function main(): Promise<void> {
       const workflowId = await CASES[name]!.record(env);
       const history = await env.client.temporal.workflow.getHandle(workflowId).fetchHistory();
       const file = join(values.out!, `${name}.json`);
-      writeFileSync(file, historyJSON(history) + '\n');
       const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+      // A service group names its replicas after its own workflow ID: replay needs the real one.
+      const body = type === 'serviceGroupWorkflow' ? JSON.stringify({ workflowId, history: JSON.parse(historyJSON(history)) as unknown }, null, 2) : historyJSON(history);
+      writeFileSync(file, body + '\n');
       const outcome = type === 'workloadWorkflow' ? (await env.client.handle(workflowId).status()).outcome : 'open';
       console.log(`${name.padEnd(22)} ${type} ${String(history.events?.length).padStart(4)} events  outcome ${outcome}  (${((Date.now() - started) / 1000).toFixed(1)} s)  ${file}`);
     }

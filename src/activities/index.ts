@@ -6,6 +6,8 @@ import { catalogSyncActivities } from '../catalog/sync/activities.js';
 import { instanceActivities } from './instances.js';
 import { keptAlive } from './keepAlive.js';
 import { serviceActivities } from './service.js';
+import { serviceProxyActivities } from './serviceProxy.js';
+import { scaleScheduleActivities } from './scaleSchedules.js';
 import { setupActivities } from './setup.js';
 import { sshActivities } from './ssh.js';
 import { syncActivities } from '../sync/activities.js';
@@ -33,6 +35,8 @@ export function createActivities(deps: ActivityDeps) {
     ...watchdogActivities({ registry: deps.registry, sshPrivateKey: deps.sshKey.privateKey }),
     ...watchdogLeaseActivities({ registry: deps.registry, sshPrivateKey: deps.sshKey.privateKey }),
     ...serviceActivities({ registry: deps.registry, sshPrivateKey: deps.sshKey.privateKey }),
+    ...serviceProxyActivities(),
+    ...scaleScheduleActivities(),
     ...budgetActivities({ registry: deps.registry }),
     ...catalogSyncActivities({ registry: deps.registry, ...(deps.catalogs ? { contents: deps.catalogs } : {}) }),
   });

@@ -16,6 +16,7 @@ import { formatWorkloadTable } from './workloadTable.js';
 import { loadRunTarget } from './runTarget.js';
 import { liveSshTarget, sshArgs, sshKeyHint, sshKeyPath } from './sshAccess.js';
 import { parseGpuOption } from './offers.js';
+import { printGroupStatusIfGroup, registerScaleCommand } from './serviceGroups.js';
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -156,14 +157,17 @@ export function registerWorkloadCommands(program: Command): void {
       });
     });
 
+  registerScaleCommand(program, examples);
+
   program
     .command('status')
     .argument('<workloadId>')
     .option('--json')
     .option('--ssh-key <file>', 'the key to show in the ssh command (default: the worker\'s, env GPUFLOW_SSH_KEY)')
-    .description("a workload's state, offer, instance and cost; once ended: its outcome, exact cost and each attempt's end")
+    .description("a workload's state, offer, instance and cost; once ended: its outcome, exact cost and each attempt's end; a service group's replicas")
     .addHelpText('after', examples('gpuflow status hello-gpu-1b79c0de', 'gpuflow status hello-gpu-1b79c0de --json'))
     .action(async (id: string, o: { json?: boolean; sshKey?: string }, cmd: Command) => {
+      if (await printGroupStatusIfGroup(cmd, id, !!o.json)) return;
       await withWorkloadBackend(cmd, async (b) => {
         const { status } = await endedNote(b, b.handle(id));
         console.log(o.json ? JSON.stringify(status) : formatStatus(status!, { sshKey: sshKeyPath(o.sshKey) }));

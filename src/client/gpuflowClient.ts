@@ -45,6 +45,8 @@ import {
   type WorkloadStatus,
 } from '../workflows/messages.js';
 import type { workloadWorkflow } from '../workflows/workload.js';
+import type { serviceGroupWorkflow } from '../workflows/serviceGroup.js';
+import { ServiceGroupHandle } from './serviceGroups.js';
 import { statusNow } from '../workload/statusNow.js';
 
 /** No Temporal server answered at the configured address. */
@@ -236,7 +238,34 @@ export class GpuflowClient {
 
   /** Validates the spec (throwing InvalidWorkloadSpecError before anything starts) and starts it. */
   async launch(specInput: WorkloadSpecInput | unknown, opts: LaunchOptions = {}): Promise<WorkloadHandle> {
-    return this.launchParsed(parseWorkloadSpec(specInput), opts);
+    const spec = parseWorkloadSpec(specInput);
+    if (spec.service?.replicas) throw new InvalidWorkloadSpecError([{ path: 'service.replicas', message: 'a spec with replicas is a service group: start it with GpuflowClient.launchServiceGroup' }]);
+    return this.launchParsed(spec, opts);
+  }
+
+  /** Starts a service group: `service.replicas` replicas behind the `service.endpoint` proxy. */
+  async launchServiceGroup(specInput: WorkloadSpecInput | unknown, opts: Pick<LaunchOptions, 'workloadId'> = {}): Promise<ServiceGroupHandle> {
+    const spec = parseWorkloadSpec(specInput);
+    if (!spec.service?.replicas) throw new InvalidWorkloadSpecError([{ path: 'service.replicas', message: 'a service group needs service.replicas: { min, max } (and lifecycle: { kind: service })' }]);
+    if (spec.workdir !== undefined || spec.files) throw new InvalidWorkloadSpecError([{ path: 'workdir', message: 'service groups do not sync workdir or files yet: bake them into the image or setup' }]);
+    const groupId = opts.workloadId ?? `${spec.name}-${randomUUID().slice(0, 8)}`;
+    const handle = await this.temporal.workflow.start<typeof serviceGroupWorkflow>('serviceGroupWorkflow', {
+      taskQueue: this.taskQueue,
+      workflowId: groupId,
+      args: [{ spec }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: SA_PROJECT, value: spec.project },
+        { key: SA_TENANT, value: spec.tenant },
+      ]),
+      memo: { name: spec.name, kind: 'service-group' },
+      staticSummary: `${spec.name}: ${spec.service.replicas.min}-${spec.service.replicas.max} replicas behind :${spec.service.endpoint?.port}`,
+    });
+    return new ServiceGroupHandle(groupId, handle);
+  }
+
+  serviceGroup(groupId: string): ServiceGroupHandle {
+    return new ServiceGroupHandle(groupId, this.temporal.workflow.getHandle<typeof serviceGroupWorkflow>(groupId));
   }
 
   /** Starts an already validated spec (the server parses once, at its boundary). */

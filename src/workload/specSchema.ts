@@ -101,6 +101,55 @@ export type AutoShutdown = z.output<typeof AutoShutdownSchema>;
 
 export { AutoShutdownSettingsSchema } from './autoShutdownSettings.js';
 
+/** The most replicas one service group runs. */
+export const MAX_REPLICAS = 64;
+
+export const ServiceReplicasSchema = z
+  .object({
+    min: z.number().int().min(1, 'service.replicas.min must be at least 1').max(MAX_REPLICAS),
+    max: z.number().int().min(1).max(MAX_REPLICAS, `service.replicas.max must be at most ${MAX_REPLICAS}`),
+    /**
+     * Replica slot i exposes each port at its hostPort + i × portStride: for replicas that may share
+     * one host network (the local cloud, several replicas on a fleet host). 0: every replica on the
+     * same ports (each on its own instance).
+     */
+    portStride: z.number().int().min(0).max(1000).default(0),
+  })
+  .strict()
+  .refine((r) => r.min <= r.max, { message: 'service.replicas.min must be <= service.replicas.max, e.g. { min: 1, max: 4 }' });
+
+export const ServiceEndpointSchema = z
+  .object({
+    /** Where the proxy listens, on the worker that runs it. */
+    port: z.number().int().min(1).max(65535),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Longest a draining replica may take to finish its in-flight requests before it is stopped anyway. */
+    drainTimeout: duration('service.endpoint.drainTimeout').default(30_000),
+  })
+  .strict();
+
+export const ServiceAutoscaleSchema = z
+  .object({
+    /** Target requests in flight per replica (averaged over `window`): more scales up, less scales down. */
+    targetInFlight: z.number().positive('service.autoscale.targetInFlight must be > 0, e.g. 4'),
+    window: duration('service.autoscale.window').default(5_000),
+    /** Least time between two load-driven changes (scale-down also waits this long after any change). */
+    cooldown: duration('service.autoscale.cooldown').default(60_000),
+  })
+  .strict();
+
+/** A standard 5-field cron expression (minute hour day-of-month month day-of-week), as Temporal Schedules take. */
+const CRON_RE = /^(\S+\s+){4}\S+$/;
+
+export const ServiceScaleEntrySchema = z
+  .object({
+    at: z.string().regex(CRON_RE, 'service.scale[].at must be a 5-field cron expression such as "0 18 * * FRI"'),
+    replicas: z.number().int().min(1).max(MAX_REPLICAS),
+    for: duration('service.scale[].for'),
+  })
+  .strict();
+
+
 export const WorkloadSpecSchema = z
   .object({
     name: z
@@ -251,6 +300,16 @@ export const WorkloadSpecSchema = z
           .optional(),
         /** Restarts after the process dies or turns unhealthy before the workload fails. */
         maxRestarts: z.number().int().min(0).max(1000).default(5),
+        /** Several replicas behind one endpoint (a service group; see src/workflows/serviceGroup.ts). */
+        replicas: ServiceReplicasSchema.optional(),
+        /** Replicas kept on on-demand capacity; the rest prefer spot (spot: allow). Needs replicas. */
+        onDemandMin: z.number().int().min(0).max(MAX_REPLICAS).optional(),
+        /** The group's one endpoint: the reverse proxy in front of the replicas. Needs replicas. */
+        endpoint: ServiceEndpointSchema.optional(),
+        /** Scale by load: requests in flight per replica, measured by the endpoint's proxy. Needs replicas. */
+        autoscale: ServiceAutoscaleSchema.optional(),
+        /** Scale by schedule, for a known traffic event: at each cron time, at least `replicas` for `for`. Needs replicas. */
+        scale: z.array(ServiceScaleEntrySchema).max(20).optional(),
       })
       .strict()
       .optional(),
@@ -339,6 +398,7 @@ export const WorkloadSpecSchema = z
     if (s.service && s.lifecycle.kind !== 'service') {
       ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings need lifecycle: { kind: service }' });
     }
+    serviceGroupIssues(s, ctx);
     const hc = s.service?.healthCheck;
     if (hc && !s.ports.some((p) => p.port === hc.port)) {
       ctx.addIssue({ code: 'custom', path: ['service', 'healthCheck', 'port'], message: `port ${hc.port} is not in ports: add { port: ${hc.port} } to ports` });
@@ -359,6 +419,26 @@ export const WorkloadSpecSchema = z
       if (deny.has(p)) ctx.addIssue({ code: 'custom', path: ['placement', 'providers'], message: `provider "${p}" is both allowed and denied` });
     }
   });
+
+/** A service group's settings that need `replicas`, and its bounds. */
+function serviceGroupIssues(s: { service?: { replicas?: { min: number; max: number } | undefined; onDemandMin?: number | undefined; endpoint?: unknown; autoscale?: unknown; scale?: { replicas: number }[] | undefined } | undefined }, ctx: z.RefinementCtx): void {
+  const svc = s.service;
+  if (!svc) return;
+  const r = svc.replicas;
+  if (!r) {
+    for (const f of ['onDemandMin', 'endpoint', 'autoscale', 'scale'] as const) {
+      if (svc[f] !== undefined) ctx.addIssue({ code: 'custom', path: ['service', f], message: `service.${f} needs service.replicas: { min, max }` });
+    }
+    return;
+  }
+  if (!svc.endpoint) ctx.addIssue({ code: 'custom', path: ['service', 'endpoint'], message: 'service.replicas needs service.endpoint: { port } (where the proxy in front of the replicas listens)' });
+  if (svc.onDemandMin !== undefined && svc.onDemandMin > r.max) {
+    ctx.addIssue({ code: 'custom', path: ['service', 'onDemandMin'], message: `service.onDemandMin (${svc.onDemandMin}) must be <= service.replicas.max (${r.max})` });
+  }
+  for (const [i, e] of (svc.scale ?? []).entries()) {
+    if (e.replicas > r.max) ctx.addIssue({ code: 'custom', path: ['service', 'scale', i, 'replicas'], message: `${e.replicas} replicas is more than service.replicas.max (${r.max})` });
+  }
+}
 
 export type WorkloadSpecInput = z.input<typeof WorkloadSpecSchema>;
 export type WorkloadSpec = z.output<typeof WorkloadSpecSchema>;
