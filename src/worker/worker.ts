@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Duration } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { TemporalConfig } from '../config/temporalConfig.js';
@@ -39,6 +40,8 @@ export interface GpuflowWorkerOptions {
   logs?: { store: LogStore; maxAttemptBytes: number; retentionMs: number };
   /** Where synced catalogs are kept (default: GPUFLOW_CATALOG_DIR, else $GPUFLOW_HOME/catalogs). */
   catalogs?: CatalogContentStore;
+  /** How long after shutdown() the worker stops even with activities still running (default 90 s). */
+  shutdownForceTime?: Duration;
 }
 
 const PRUNE_EVERY_MS = 6 * 3600_000;
@@ -70,6 +73,10 @@ export async function createGpuflowWorker(opts: GpuflowWorkerOptions): Promise<W
     activities: createActivities({ registry: opts.registry, sshKey: opts.sshKey, logs: workerLogs(opts, log), ...(opts.catalogs ? { catalogs: opts.catalogs } : {}) }),
     // In-flight activities get time to stop jobs cleanly before the worker exits.
     shutdownGraceTime: '30s',
+    // Then they are cancelled; one that ignores its cancellation must not keep the process alive
+    // (a hung SSH or provider call): the worker gives up after this, and the server retries the
+    // activity elsewhere once its heartbeat times out.
+    shutdownForceTime: opts.shutdownForceTime ?? '90s',
     // Cancellation reaches an activity only with a heartbeat round trip; the default throttle
     // (80% of the heartbeat timeout) would delay a stop by ~16 s.
     maxHeartbeatThrottleInterval: '2s',

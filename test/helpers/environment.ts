@@ -120,6 +120,8 @@ export async function startTestEnv(
         sshKey,
         logs: { store: logStore, maxAttemptBytes: 256_000_000, retentionMs: 30 * 86_400_000 },
         catalogs,
+        // Bounded, so an activity that ignores its cancellation is named (settleWorkers) instead of stalling the file.
+        shutdownForceTime: '60s',
       });
       workers.push(worker);
       runs.push(worker.run().finally(() => connection.close()));
@@ -139,13 +141,51 @@ export async function startTestEnv(
     async teardown() {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await Promise.allSettled(runs);
-      await client.close();
-      await cloud.close();
-      await server.stop();
+      await settleWorkers(workers, runs, client);
+      await slowStepNamed('closing the client', () => client.close());
+      await slowStepNamed('closing the local cloud', () => cloud.close());
+      await slowStepNamed('stopping the dev server', () => server.stop());
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs a teardown step, saying so on stderr when it takes over 30 s (a hang then names its step). */
+async function slowStepNamed(what: string, fn: () => Promise<void>): Promise<void> {
+  const timer = setTimeout(() => console.error(`teardown: ${what} has taken over 30 s`), 30_000);
+  try {
+    await fn();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits for the workers to stop. One that has not stopped 40 s after shutdown (30 s of grace, then
+ * its activities are cancelled) (an activity that ignores
+ * its cancellation keeps it running) is named with what it still runs, so a hang in teardown says
+ * where it is instead of only hitting the file timeout.
+ */
+async function settleWorkers(workers: Worker[], runs: Promise<void>[], client: GpuflowClient): Promise<void> {
+  const all = Promise.allSettled(runs);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 40_000)));
+  const first = await Promise.race([all, late]);
+  clearTimeout(timer);
+  if (first !== 'late') return;
+  const lines: string[] = [];
+  for (const w of workers) if (w.getState() !== 'STOPPED') lines.push(`worker ${w.getState()}: ${JSON.stringify(w.getStatus())}`);
+  try {
+    for await (const wf of client.temporal.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+      const d = await client.temporal.workflow.getHandle(wf.workflowId, wf.runId).describe();
+      const pending = d.raw.pendingActivities?.map((a) => `${a.activityType?.name ?? '?'} (attempt ${a.attempt}, state ${a.state})`) ?? [];
+      lines.push(`open ${wf.type} ${wf.workflowId}: ${pending.join(', ') || 'no pending activity'}`);
+    }
+  } catch (e) {
+    lines.push(`listing open workflows failed: ${(e as Error).message}`);
+  }
+  console.error(`teardown: a worker has not stopped 40 s after shutdown (it is forced at 60 s)\n  ${lines.join('\n  ')}`);
+  for (const r of await all) if (r.status === 'rejected') console.error(`teardown: a worker ended with ${(r.reason as Error).name}: ${(r.reason as Error).message}`);
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
